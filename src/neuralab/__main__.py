@@ -1,0 +1,5 @@
+"""``python -m neuralab``: the command line."""
+
+from neuralab.cli import main
+
+main()

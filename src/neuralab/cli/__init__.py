@@ -1,0 +1,37 @@
+"""The ``neuralab`` command line: a thin layer over the Python API.
+
+Every command is a few lines calling the library. Bad input prints one line on stderr and exits
+with status 2; a training run that diverges exits with status 1.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from neuralab.cli import data_cmd, demo_cmd, registry_cmd, runs_cmd, train_cmd
+from neuralab.errors import NeuralabError
+
+app = typer.Typer(
+    name="neuralab",
+    help="A laboratory for neural networks: parts, population training, probes, claims.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+registry_cmd.install(app)
+train_cmd.install(app)
+app.add_typer(runs_cmd.app, name="runs")
+app.add_typer(data_cmd.app, name="data")
+demo_cmd.install(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``neuralab`` console script."""
+    try:
+        app(args=argv, prog_name="neuralab")
+    except NeuralabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,54 @@
+"""``neuralab list`` and ``neuralab info``: what the registry holds."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from neuralab.cli.common import JsonFlag, format_table, print_json
+from neuralab.registry import REGISTRY
+
+
+def install(app: typer.Typer) -> None:
+    app.command("list")(list_parts)
+    app.command("info")(info)
+
+
+def list_parts(
+    kind: Annotated[str | None, typer.Argument(help="Only this kind (model, activation, ...).")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """List registered parts, optionally of one KIND."""
+    entries = REGISTRY.list(kind)
+    if json_out:
+        print_json([{k: e.describe()[k] for k in ("kind", "name", "summary", "paper", "arxiv",
+                                                  "tags", "aliases")} for e in entries])
+        return
+    rows = [(e.kind, e.name, e.summary[:70], e.arxiv or "") for e in entries]
+    typer.echo(format_table(("kind", "name", "summary", "arxiv"), rows))
+
+
+def info(
+    kind: Annotated[str, typer.Argument(help="Kind of part (see `neuralab list`).")],
+    name: Annotated[str, typer.Argument(help="Registered name or alias.")],
+    json_out: JsonFlag = False,
+) -> None:
+    """Show one part: summary, paper, tags and hyper-parameters."""
+    d = REGISTRY.get(kind, name).describe()
+    if json_out:
+        print_json(d)
+        return
+    typer.echo(f"{d['kind']} {d['name']}: {d['summary']}")
+    for key in ("paper", "arxiv", "module"):
+        if d.get(key):
+            typer.echo(f"  {key}: {d[key]}")
+    if d["aliases"]:
+        typer.echo(f"  aliases: {', '.join(d['aliases'])}")
+    if d["tags"]:
+        typer.echo(f"  tags: {', '.join(d['tags'])}")
+    if d["hyperparameters"]:
+        typer.echo("  hyper-parameters:")
+        for pname, p in d["hyperparameters"].items():
+            default = "(required)" if p["required"] else f"= {p['default']!r}"
+            typer.echo(f"    {pname}: {p['type']} {default}")

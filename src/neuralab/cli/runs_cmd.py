@@ -1,0 +1,77 @@
+"""``neuralab runs list|show|rm``: the run store."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
+from neuralab.engine.metrics import read_records
+
+app = typer.Typer(help="List, show and remove recorded runs.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_runs(
+    kind: Annotated[str | None, typer.Option(help="Only runs of this kind (train, sweep, ...).")] = None,
+    parent: Annotated[str | None, typer.Option(help="Only the members of this run.")] = None,
+    runs_dir: RunsDir = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """List runs, oldest first (sweep and demo members included)."""
+    store = store_at(runs_dir)
+    runs = store.list(kind=kind, parent=store.get(parent).id if parent else None)
+    if json_out:
+        print_json([r.to_dict() for r in runs])
+        return
+    rows = [(r.id, r.kind, r.status, r.step, r.parent or "", _headline(r.summary),
+             time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created))) for r in runs]
+    typer.echo(format_table(("id", "kind", "status", "step", "parent", "result", "created"), rows))
+
+
+def _headline(summary: dict) -> str:
+    for key in ("test_accuracy", "test_loss", "verdict"):
+        if key in summary:
+            v = summary[key]
+            return f"{key} {v:.4g}" if isinstance(v, float) else f"{key} {v}"
+    return ""
+
+
+@app.command("show")
+def show(
+    run: Annotated[str, typer.Argument(help="Run id (or a unique prefix).")],
+    runs_dir: RunsDir = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Show a run: config, status, summary and its latest metrics."""
+    info = store_at(runs_dir).get(run)
+    records = list(read_records(info.records_path))
+    if json_out:
+        print_json({**info.to_dict(), "config": info.config(), "records": records})
+        return
+    typer.echo(f"run {info.id}  ({info.kind}, {info.status}, step {info.step})")
+    typer.echo(f"path: {info.path}")
+    if info.parent:
+        typer.echo(f"parent: {info.parent} (member {info.member})")
+    cfg = info.config()
+    for section in ("data", "model", "optim", "schedule"):
+        if isinstance(cfg.get(section), dict):
+            params = ", ".join(f"{k}={v}" for k, v in cfg[section].items() if k != "name")
+            typer.echo(f"{section}: {cfg[section].get('name')}  {params}")
+    if info.summary:
+        typer.echo(format_table(("metric", "value"), sorted(info.summary.items())))
+
+
+@app.command("rm")
+def rm(
+    runs: Annotated[list[str], typer.Argument(help="Run ids (or unique prefixes).")],
+    runs_dir: RunsDir = None,
+) -> None:
+    """Remove runs (and their members) from the index and from disk."""
+    store = store_at(runs_dir)
+    infos = [store.get(r) for r in runs]  # resolve all first: nothing is removed on a bad id
+    for info in infos:
+        for removed in store.remove(info.id):
+            typer.echo(f"removed {removed}")

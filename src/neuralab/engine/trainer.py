@@ -1,0 +1,280 @@
+"""Train one model from a :class:`~neuralab.config.RunConfig`.
+
+The loop: draw a batch from a :class:`~neuralab.data.TensorBatcher`, set each parameter group's
+rate to ``initial_lr * schedule(step)``, take an optimizer step, and every ``eval_every`` steps
+evaluate on the train subset and the test set. Every random draw is derived from the run's seed
+(``derive_seed(seed, "init" | "data" | "dropout")``), so a run is a pure function of its config;
+checkpoints hold the optimizer, the RNG state and the data position, and a resumed run ends with
+exactly the weights of an uninterrupted one. A non-finite loss stops the run, marked ``diverged``
+at that step.
+
+    from neuralab.config import load_config
+    from neuralab.engine.trainer import train
+
+    result = train(load_config(overrides=["model.name=cnn", "train.steps=500"]))
+    print(result.metrics["test_accuracy"])
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+from neuralab.config import RunConfig
+from neuralab.data.batching import TensorBatcher
+from neuralab.data.dataset import Dataset, load_dataset
+from neuralab.engine.checkpoint import latest_checkpoint, load_state, load_weights, save_checkpoint
+from neuralab.engine.metrics import RecordLog, evaluate_splits, loss_fn, record
+from neuralab.errors import NeuralabError
+from neuralab.models.base import Model, build_model
+from neuralab.optim.build import make_optimizer, make_schedule
+from neuralab.seed import derive_seed
+from neuralab.store import RunInfo, RunStore
+
+Progress = Literal["auto", "bar", "lines", "none"]
+EvalCallback = Callable[["Trainer", int], "Sequence[dict[str, Any]] | None"]
+
+
+@dataclass
+class TrainResult:
+    """What a finished (or diverged) run produced."""
+
+    status: str
+    step: int
+    metrics: dict[str, float]
+    seconds: float
+    model: Model
+    records: list[dict[str, Any]] = field(default_factory=list)
+    run_id: str | None = None
+    diverged_at: int | None = None
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise NeuralabError("train.device is 'cuda' but no CUDA device is available; use 'cpu' or 'auto'")
+    return torch.device(name)
+
+
+class Trainer:
+    """Builds the data, model, optimizer and schedule of a config and trains them."""
+
+    def __init__(self, config: RunConfig, *, store: RunStore | None = None, run: RunInfo | None = None,
+                 progress: Progress = "auto", callbacks: Sequence[EvalCallback] = ()):
+        self.config = config
+        self.store, self.run = store, run
+        self.progress = progress
+        self.callbacks = list(callbacks)
+        self.device = resolve_device(config.train.device)
+        self.data: Dataset = load_dataset(config.data.name, **config.data.params)
+        self.model: Model = build_model(config.model.name, self.data.spec, config.model.params,
+                                        seed=derive_seed(config.seed, "init")).to(self.device)
+        self.optimizer = make_optimizer(config.optim.name, self.model.parameters(), config.optim.params)
+        for group in self.optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+        self.schedule = make_schedule(config.schedule.name, config.train.steps, config.schedule.params)
+        self.batcher = TensorBatcher(self.data.x_train.shape[0], config.train.batch_size,
+                                     derive_seed(config.seed, "data"))
+        self.x_train, self.y_train = (t.to(self.device) for t in (self.data.x_train, self.data.y_train))
+        self.step = 0
+        self.elapsed = 0.0
+        self._interval = [0.0, 0]  # sum of batch losses, count since the last evaluation
+        self._rng_state: torch.Tensor | None = None
+        self.log = RecordLog(run.records_path if run else None)
+
+    @property
+    def run_id(self) -> str | None:
+        return self.run.id if self.run else None
+
+    # -- checkpoints --------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "optimizer": self.optimizer.state_dict(),
+            "rng": torch.get_rng_state(),
+            "data": self.batcher.state_dict(),
+            "elapsed": self.elapsed,
+            "interval": list(self._interval),
+        }
+
+    def save(self) -> None:
+        if self.run is None:
+            return
+        save_checkpoint(self.run.checkpoints, self.step, self.model, self.state_dict(),
+                        keep=self.config.train.keep_checkpoints)
+        if self.store:
+            self.store.update(self.run.id, step=self.step)
+
+    def restore(self) -> bool:
+        """Load the run's latest checkpoint, if any; True when one was loaded."""
+        if self.run is None:
+            return False
+        ckpt = latest_checkpoint(self.run.checkpoints)
+        if ckpt is None:
+            self.log.truncate_after(0)
+            return False
+        state = load_state(ckpt)
+        load_weights(self.model, ckpt)
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.batcher.load_state_dict(state["data"])
+            self._rng_state = state["rng"]
+            self.elapsed = float(state.get("elapsed", 0.0))
+            self._interval = [float(state["interval"][0]), int(state["interval"][1])]
+        except (KeyError, ValueError, TypeError) as exc:
+            raise NeuralabError(f"checkpoint {ckpt} does not fit this run: {exc}") from None
+        self.step = int(state["step"])
+        self.log.truncate_after(self.step)
+        return True
+
+    # -- training -----------------------------------------------------------------------------
+    def fit(self) -> TrainResult:
+        """Train to ``train.steps`` (from the restored step, if any)."""
+        total = self.config.train.steps
+        with torch.random.fork_rng(devices=[]):
+            if self._rng_state is not None:
+                torch.set_rng_state(self._rng_state)
+            else:
+                torch.manual_seed(derive_seed(self.config.seed, "dropout"))
+            status, diverged_at = self._loop(total)
+        metrics = evaluate_splits(self.model, self._device_data(), self.config.train.eval_batch_size,
+                                  self.config.train.eval_train_examples) if status == "completed" else {}
+        if status == "completed":
+            metrics = {**metrics, "seconds": self.elapsed, "steps": self.step}
+        summary = metrics if status == "completed" else {"diverged_at": diverged_at, "steps": self.step}
+        if self.store and self.run:
+            self.store.update(self.run.id, status=status, step=self.step, summary=summary)
+        return TrainResult(status=status, step=self.step, metrics=metrics, seconds=self.elapsed,
+                           model=self.model, records=self.log.rows, run_id=self.run_id,
+                           diverged_at=diverged_at)
+
+    def _loop(self, total: int) -> tuple[str, int | None]:
+        cfg = self.config.train
+        spec = self.data.spec
+        self.model.train()
+        bar = self._bar(total)
+        start = time.perf_counter() - self.elapsed
+        try:
+            while self.step < total:
+                factor = self.schedule(self.step)
+                for group in self.optimizer.param_groups:
+                    group["lr"] = group["initial_lr"] * factor
+                idx = self.batcher.next().to(self.device)
+                loss = loss_fn(spec, self.model(self.x_train[idx]), self.y_train[idx])
+                value = float(loss.detach())
+                if not math.isfinite(value):
+                    self.elapsed = time.perf_counter() - start
+                    self.log.extend([record(self.run_id, self.step, "diverged", 1.0)])
+                    return "diverged", self.step
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if cfg.grad_clip:
+                    nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+                self.optimizer.step()
+                self.step += 1
+                self._interval[0] += value
+                self._interval[1] += 1
+                if bar is not None:
+                    bar.update(1)
+                due_eval = self.step == total or (cfg.eval_every and self.step % cfg.eval_every == 0)
+                if due_eval:
+                    self.elapsed = time.perf_counter() - start
+                    self._evaluate(factor, bar, total)
+                if self.step == total or (cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0):
+                    self.elapsed = time.perf_counter() - start
+                    self.save()
+        finally:
+            if bar is not None:
+                bar.close()
+        self.elapsed = time.perf_counter() - start
+        return "completed", None
+
+    def _device_data(self) -> Dataset:
+        if self.device.type == "cpu":
+            return self.data
+        d = self.data
+        return Dataset(d.name, d.spec, self.x_train, self.y_train, d.x_test.to(self.device),
+                       d.y_test.to(self.device), d.description, d.classes, d.params)
+
+    def _evaluate(self, factor: float, bar: Any, total: int) -> None:
+        cfg = self.config.train
+        metrics = {"batch_loss": self._interval[0] / max(1, self._interval[1]),
+                   "lr_factor": factor}
+        metrics.update(evaluate_splits(self.model, self._device_data(), cfg.eval_batch_size,
+                                       cfg.eval_train_examples))
+        self._interval = [0.0, 0]
+        rows = [record(self.run_id, self.step, k, v) for k, v in metrics.items()]
+        for callback in self.callbacks:
+            rows.extend(callback(self, self.step) or [])
+        self.log.extend(rows)
+        shown = {k: v for k, v in metrics.items() if k != "lr_factor"}
+        if bar is not None:
+            bar.set_postfix({k: f"{v:.4g}" for k, v in shown.items()}, refresh=False)
+        elif self._mode() == "lines":
+            text = "  ".join(f"{k} {v:.4g}" for k, v in shown.items())
+            print(f"[{self.run_id or 'run'}] step {self.step}/{total}  {text}  ({self.elapsed:.1f}s)",
+                  file=sys.stderr, flush=True)
+
+    def _mode(self) -> str:
+        if self.progress != "auto":
+            return self.progress
+        return "bar" if sys.stderr.isatty() else "lines"
+
+    def _bar(self, total: int) -> Any:
+        if self._mode() != "bar":
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, initial=self.step, desc=self.run_id or "train", leave=False,
+                    dynamic_ncols=True)
+
+
+def train(config: RunConfig, *, store: RunStore | None = None, progress: Progress = "auto",
+          callbacks: Sequence[EvalCallback] = (), kind: str = "train", parent: str | None = None,
+          member: int | None = None) -> TrainResult:
+    """Train ``config``; when ``store`` is given, record the run there (checkpoints included).
+
+    Everything is built and validated before the run is registered, so bad input writes nothing.
+    """
+    trainer = Trainer(config, progress=progress, callbacks=callbacks)
+    if store is not None:
+        run = store.create(config.to_dict(), kind=kind, name=config.name or config.model.name,
+                           parent=parent, member=member)
+        trainer.run, trainer.store = run, store
+        trainer.log = RecordLog(run.records_path)
+    try:
+        return trainer.fit()
+    except BaseException as exc:
+        if store is not None and trainer.run is not None:
+            store.update(trainer.run.id, status=_failure_status(exc), step=trainer.step)
+        raise
+
+
+def resume(store: RunStore, run_id: str, *, progress: Progress = "auto",
+           callbacks: Sequence[EvalCallback] = ()) -> TrainResult:
+    """Continue the run ``run_id`` from its latest checkpoint to the end."""
+    from neuralab.config import build_config
+
+    run = store.get(run_id)
+    if run.status == "completed":
+        raise NeuralabError(f"run {run.id} has already completed; nothing to resume")
+    config = build_config(run.config())
+    trainer = Trainer(config, store=store, run=run, progress=progress, callbacks=callbacks)
+    trainer.restore()
+    store.update(run.id, status="running", step=trainer.step)
+    try:
+        return trainer.fit()
+    except BaseException as exc:
+        store.update(run.id, status=_failure_status(exc), step=trainer.step)
+        raise
+
+
+def _failure_status(exc: BaseException) -> str:
+    return "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"

@@ -1,0 +1,57 @@
+"""The errors neuralab raises for bad input.
+
+Every error a user can cause (an unknown name, a bad config value, a missing or corrupt file) is a
+:class:`NeuralabError`: its message is one line that names what was wrong and what is allowed. The
+command line prints that line on stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class NeuralabError(ValueError):
+    """Bad input from the user; the message is one line naming the problem and what is allowed."""
+
+
+class UnknownNameError(NeuralabError, KeyError):
+    """A name that is not registered (a model, a dataset, a run id, ...)."""
+
+    def __init__(self, what: str, name: str, known: Iterable[str]):
+        self.what, self.name, self.known = what, name, sorted(known)
+        super().__init__(unknown_message(what, name, self.known))
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return self.args[0]
+
+
+class ConfigError(NeuralabError):
+    """A configuration value that fails validation."""
+
+
+class CheckpointError(NeuralabError):
+    """A checkpoint that is missing, truncated, or does not match the model."""
+
+
+class DivergedError(RuntimeError):
+    """Training produced a non-finite loss."""
+
+    def __init__(self, step: int, loss: float):
+        self.step, self.loss = step, loss
+        super().__init__(f"training diverged at step {step}: loss is {loss}")
+
+
+def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
+    """The registered names nearest to ``name`` (for 'did you mean' hints)."""
+    known = list(known)
+    hits = difflib.get_close_matches(name, known, n=n, cutoff=0.5)
+    hits += [k for k in known if name and name.lower() in k.lower() and k not in hits]
+    return hits[:n]
+
+
+def unknown_message(what: str, name: str, known: list[str]) -> str:
+    near = closest(name, known)
+    hint = f"; did you mean {', '.join(repr(k) for k in near)}?" if near else ""
+    shown = ", ".join(known[:40]) + (", ..." if len(known) > 40 else "")
+    return f"unknown {what} {name!r}{hint} (known: {shown})"

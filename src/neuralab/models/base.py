@@ -1,0 +1,53 @@
+"""The interface every neuralab model follows, and seeded construction by name."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from neuralab.data.dataset import DataSpec
+from neuralab.errors import ConfigError, NeuralabError
+from neuralab.registry import REGISTRY
+from neuralab.seed import seeded
+
+
+class Model(nn.Module):
+    """A network split into a feature extractor and a head, with named probe points.
+
+    - ``forward_features(x)``: the representation the head reads (e.g. ``(B, F)`` penultimate
+      features, or ``(B, T, F)`` for per-position outputs).
+    - ``forward_head(features)``: logits or regression outputs.
+    - ``probe_points()``: ``{name: module}`` whose outputs probes may hook, in depth order.
+    """
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+    def probe_points(self) -> dict[str, nn.Module]:
+        return {}
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+def build_model(name: str, spec: DataSpec, params: Mapping[str, Any] | None = None, *,
+                seed: int = 0) -> Model:
+    """Build the registered model ``name`` for ``spec``; every random draw comes from ``seed``."""
+    entry = REGISTRY.get("model", name)
+    checked = entry.validate(dict(params or {}), where=f"model ({entry.name})")
+    with seeded(seed):
+        try:
+            return entry.factory(spec, **checked)
+        except ValueError as exc:
+            if isinstance(exc, NeuralabError):
+                raise
+            raise ConfigError(f"model {entry.name!r}: {exc}") from exc

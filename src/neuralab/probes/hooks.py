@@ -1,0 +1,76 @@
+"""One hook mechanism for every probe: capture the outputs of named probe points.
+
+``capture(model)`` registers forward hooks on ``model.probe_points()`` (or on the modules named in
+``points``) and collects what they output while the block runs; the hooks are removed on exit, so
+the model is left exactly as it was::
+
+    with capture(model) as acts:
+        model(x)
+    acts["block0"]  # (B, width), detached
+
+With ``keep_grad=True`` the captured tensors stay in the graph (for gradients with respect to
+activations, as Grad-CAM needs); gradients of the loss with respect to each captured tensor can be
+read after ``backward`` via ``acts.grads`` (``retain_grad`` is set on them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+
+
+class Captured(dict):
+    """``{point name: output tensor}`` plus, with ``keep_grad``, ``grads`` after backward."""
+
+    @property
+    def grads(self) -> dict[str, torch.Tensor | None]:
+        return {k: v.grad for k, v in self.items()}
+
+
+def probe_modules(model: nn.Module, points: Iterable[str] | None = None) -> dict[str, nn.Module]:
+    """The modules to hook: the model's probe points (all, or those named in ``points``)."""
+    available = model.probe_points() if hasattr(model, "probe_points") else {}
+    if points is None:
+        return dict(available)
+    named = dict(model.named_modules())
+    out = {}
+    for p in points:
+        if p in available:
+            out[p] = available[p]
+        elif p in named:
+            out[p] = named[p]
+        else:
+            from neuralab.errors import UnknownNameError
+
+            raise UnknownNameError("probe point", p, list(available) or list(named))
+    return out
+
+
+@contextmanager
+def capture(model: nn.Module, points: Iterable[str] | None = None, *,
+            keep_grad: bool = False) -> Iterator[Captured]:
+    """Collect the outputs of ``points`` (default: all probe points) while the block runs."""
+    acts = Captured()
+    handles = []
+
+    def hook_for(name: str):
+        def hook(module: nn.Module, inputs: tuple, output) -> None:
+            out = output[0] if isinstance(output, tuple) else output
+            if keep_grad:
+                if out.requires_grad:
+                    out.retain_grad()
+                acts[name] = out
+            else:
+                acts[name] = out.detach()
+        return hook
+
+    for name, module in probe_modules(model, points).items():
+        handles.append(module.register_forward_hook(hook_for(name)))
+    try:
+        yield acts
+    finally:
+        for h in handles:
+            h.remove()

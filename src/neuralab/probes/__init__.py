@@ -5,6 +5,7 @@ Every probe reads a model through :mod:`neuralab.probes.hooks` (forward hooks on
 for good, and returns records ``{run, member, step, layer, metric, value}``.
 """
 
-from neuralab.probes.hooks import capture
+from neuralab.probes.hooks import capture, model_mode
+from neuralab.probes.runner import label, probe_members, probe_record, run_probe
 
-__all__ = ["capture"]
+__all__ = ["capture", "label", "model_mode", "probe_members", "probe_record", "run_probe"]

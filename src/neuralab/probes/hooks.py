@@ -11,6 +11,10 @@ the model is left exactly as it was::
 With ``keep_grad=True`` the captured tensors stay in the graph (for gradients with respect to
 activations, as Grad-CAM needs); gradients of the loss with respect to each captured tensor can be
 read after ``backward`` via ``acts.grads`` (``retain_grad`` is set on them).
+
+``model_mode(model, training=False)`` runs a block with the model in eval (or train) mode and
+restores every submodule's own flag afterwards: probes that need deterministic outputs use it so
+that they leave the model as they found it.
 """
 
 from __future__ import annotations
@@ -74,3 +78,15 @@ def capture(model: nn.Module, points: Iterable[str] | None = None, *,
     finally:
         for h in handles:
             h.remove()
+
+
+@contextmanager
+def model_mode(model: nn.Module, training: bool = False) -> Iterator[nn.Module]:
+    """Run a block with ``model.train(training)``; restore each submodule's flag on exit."""
+    flags = [(m, m.training) for m in model.modules()]
+    model.train(training)
+    try:
+        yield model
+    finally:
+        for m, flag in flags:
+            m.training = flag

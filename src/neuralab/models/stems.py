@@ -47,3 +47,51 @@ class SequenceStem(nn.Module):
         else:
             x = x.transpose(1, 2)  # (B, C, L) -> (B, L, C)
         return self.embed(x)  # (B, T, D)
+
+
+CONV: dict[int, type[nn.Module]] = {1: nn.Conv1d, 2: nn.Conv2d}
+MAX_POOL: dict[int, type[nn.Module]] = {1: nn.MaxPool1d, 2: nn.MaxPool2d}
+
+
+def spatial_layout(spec: DataSpec, model: str) -> tuple[int, int]:
+    """(spatial dims, input channels) of real ``(L,)``, ``(C, L)`` or ``(C, H, W)`` inputs.
+
+    ``(L,)`` is one channel of length ``L``. ``model`` names the caller in the error message.
+    """
+    shape = spec.input_shape
+    if spec.tokens or len(shape) not in (1, 2, 3):
+        raise ValueError(f"{model} takes real (L,), (C, L) or (C, H, W) inputs, got {shape}")
+    if spec.task == "sequence":
+        raise ValueError(f"{model} classifies or regresses whole inputs; it does not fit sequence tasks")
+    return (1 if len(shape) <= 2 else 2), (1 if len(shape) == 1 else shape[0])
+
+
+class ChannelFirst(nn.Module):
+    """``(B, L) -> (B, 1, L)``; channel-first maps ``(B, C, *S)`` pass through unchanged."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.unsqueeze(1) if x.dim() == 2 else x
+
+
+class PatchEmbed(nn.Module):
+    """Cut a 1-D signal or a 2-D image into non-overlapping patches and embed each linearly.
+
+    A convolution with kernel = stride = ``patch`` (Dosovitskiy et al., "An Image is Worth 16x16
+    Words", arXiv:2010.11929): ``(B, C, *S) -> (B, T, dim)`` with ``T = prod(S_i // patch)``.
+    """
+
+    def __init__(self, spec: DataSpec, patch: int, dim: int, model: str):
+        super().__init__()
+        dims, channels = spatial_layout(spec, model)
+        spatial = spec.input_shape[-dims:] if len(spec.input_shape) > 1 else spec.input_shape
+        if patch < 1 or any(s % patch for s in spatial):
+            raise ValueError(f"patch size {patch} must divide the input size {tuple(spatial)}")
+        self.to_maps = ChannelFirst()
+        self.proj = CONV[dims](channels, dim, patch, stride=patch)
+        self.n_patches = 1
+        for s in spatial:
+            self.n_patches *= s // patch
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.proj(self.to_maps(x))  # (B, D, *S/patch)
+        return x.flatten(2).transpose(1, 2)  # (B, T, D)

@@ -81,6 +81,7 @@ class TrainSettings(BaseModel):
     eval_batch_size: int = Field(1024, ge=1)
     eval_train_examples: int = Field(2048, ge=0, description="train examples used for train metrics")
     grad_clip: float | None = Field(None, gt=0)
+    init_scale: float = Field(1.0, gt=0, description="multiplies the initial layer weights")
     checkpoint_every: int = Field(0, ge=0, description="0: checkpoint only at the end")
     keep_checkpoints: int = Field(2, ge=1)
     device: Literal["auto", "cpu", "cuda"] = "cpu"

@@ -80,3 +80,33 @@ def eval_batches(n: int, batch_size: int) -> Iterator[slice]:
     """Contiguous slices covering ``range(n)`` for evaluation (the last one may be short)."""
     for start in range(0, n, batch_size):
         yield slice(start, min(start + batch_size, n))
+
+
+class StackedBatcher:
+    """Batches for N population members at once: ``(N, batch_size)`` indices per step.
+
+    Member ``i`` gets exactly the batches of ``TensorBatcher(n, batch_size, seeds[i])`` (the same
+    epoch orders, the same positions); all members share the position, so one step slices every
+    member's epoch order at once.
+    """
+
+    def __init__(self, n: int, batch_size: int, seeds: list[int], *, shuffle: bool = True):
+        self.members = [TensorBatcher(n, batch_size, s, shuffle=shuffle) for s in seeds]
+        self.batch_size = self.members[0].batch_size
+        self.batches_per_epoch = self.members[0].batches_per_epoch
+        self.position = BatchPosition()
+        self._orders: torch.Tensor | None = None
+        self._order_epoch = -1
+
+    def next(self) -> torch.Tensor:
+        """The next batch of indices of every member, ``(N, batch_size)`` int64."""
+        pos = self.position
+        if pos.index >= self.batches_per_epoch:
+            pos.epoch, pos.index = pos.epoch + 1, 0
+        if self._order_epoch != pos.epoch:
+            self._orders = torch.stack([m.order(pos.epoch) for m in self.members])  # (N, n)
+            self._order_epoch = pos.epoch
+        start = pos.index * self.batch_size
+        pos.index += 1
+        assert self._orders is not None
+        return self._orders[:, start : start + self.batch_size]

@@ -76,7 +76,8 @@ class Trainer:
         self.device = resolve_device(config.train.device)
         self.data: Dataset = load_dataset(config.data.name, **config.data.params)
         self.model: Model = build_model(config.model.name, self.data.spec, config.model.params,
-                                        seed=derive_seed(config.seed, "init")).to(self.device)
+                                        seed=derive_seed(config.seed, "init"),
+                                        init_scale=config.train.init_scale).to(self.device)
         self.optimizer = make_optimizer(config.optim.name, self.model.parameters(), config.optim.params)
         for group in self.optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])

@@ -40,14 +40,26 @@ class Model(nn.Module):
 
 
 def build_model(name: str, spec: DataSpec, params: Mapping[str, Any] | None = None, *,
-                seed: int = 0) -> Model:
-    """Build the registered model ``name`` for ``spec``; every random draw comes from ``seed``."""
+                seed: int = 0, init_scale: float = 1.0) -> Model:
+    """Build the registered model ``name`` for ``spec``; every random draw comes from ``seed``.
+
+    ``init_scale`` multiplies the initial weights of every linear, convolutional and recurrent
+    layer (``w <- init_scale * w``; the lazy/feature-learning knob of Chizat et al., "On Lazy
+    Training in Differentiable Programming", arXiv:1812.07956).
+    """
     entry = REGISTRY.get("model", name)
     checked = entry.validate(dict(params or {}), where=f"model ({entry.name})")
     with seeded(seed):
         try:
-            return entry.factory(spec, **checked)
+            model = entry.factory(spec, **checked)
         except ValueError as exc:
             if isinstance(exc, NeuralabError):
                 raise
             raise ConfigError(f"model {entry.name!r}: {exc}") from exc
+    if init_scale != 1.0:
+        from neuralab.components.init import weight_tensors
+
+        with torch.no_grad():
+            for weight in weight_tensors(model):
+                weight.mul_(init_scale)
+    return model

@@ -27,11 +27,22 @@ from torch import nn
 
 
 class Captured(dict):
-    """``{point name: output tensor}`` plus, with ``keep_grad``, ``grads`` after backward."""
+    """``{point name: output tensor}`` plus, with ``keep_grad``, ``grads`` after backward.
+
+    A population's capture (:meth:`neuralab.engine.population.Population.capture`) holds
+    ``(N, B, ...)`` tensors, one slice per member, and sets the per-member gradients explicitly.
+    """
+
+    _explicit_grads: dict[str, torch.Tensor | None] | None = None
 
     @property
     def grads(self) -> dict[str, torch.Tensor | None]:
+        if self._explicit_grads is not None:
+            return dict(self._explicit_grads)
         return {k: v.grad for k, v in self.items()}
+
+    def set_grads(self, grads: dict[str, torch.Tensor | None]) -> None:
+        self._explicit_grads = dict(grads)
 
 
 def probe_modules(model: nn.Module, points: Iterable[str] | None = None) -> dict[str, nn.Module]:

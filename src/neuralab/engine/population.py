@@ -1,0 +1,300 @@
+"""Train N models of one architecture family in a single pass: the population engine.
+
+Member ``i`` of a population is the run its config describes, trained as the single-model
+:class:`~neuralab.engine.trainer.Trainer` would train it: initialized under
+``derive_seed(seed, "init")`` (times ``train.init_scale``), fed the batches of
+``TensorBatcher(n, batch_size, derive_seed(seed, "data"))``, with dropout masks from
+``derive_seed(seed, "dropout")``, its own learning rate, weight decay, schedule factor per step
+and gradient clipping, and evaluated every ``eval_every`` steps. All members share one set of
+stacked parameters ``(N, *shape)`` and one forward/backward per step (``torch.func.vmap`` over the
+template model, or the batched-matmul MLP kernel), and one :class:`BatchedOptimizer` update.
+Members of different widths are padded to the widest (:mod:`neuralab.engine.stacking`). A member
+whose loss turns non-finite is frozen at that step and marked ``diverged``; the rest go on.
+
+    from neuralab.config import build_config
+    from neuralab.engine.population import train_population
+
+    configs = [build_config({"seed": s, "optim": {"name": "sgd", "lr": lr}})
+               for s in range(4) for lr in (0.03, 0.1)]
+    results = train_population(configs)          # one MemberResult per config, in order
+    print([r.metrics["test_accuracy"] for r in results])
+
+``Population(configs)`` exposes the pieces (``train_step``, ``evaluate``, ``member_model``,
+``capture``) for code that needs more control, such as population-based training.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import torch
+
+from neuralab.config import RunConfig
+from neuralab.data.batching import StackedBatcher, eval_batches
+from neuralab.data.dataset import IGNORE_INDEX, load_dataset
+from neuralab.engine.metrics import loss_fn, record
+from neuralab.engine.stacking import build_member, population_key, stack, template_config, unstack
+from neuralab.engine.trainer import resolve_device
+from neuralab.engine.vmap_kernel import VmapKernel
+from neuralab.engine.vmap_rewrites import vmap_ready
+from neuralab.errors import NeuralabError
+from neuralab.models.base import Model, build_model
+from neuralab.optim.batched import BatchedOptimizer
+from neuralab.optim.build import make_schedule
+from neuralab.probes.hooks import Captured
+from neuralab.seed import derive_seed, generator
+
+Kernel = Literal["auto", "vmap", "mlp"]
+
+
+@dataclass
+class MemberResult:
+    """What one member of a population produced (like a single run's ``TrainResult``)."""
+
+    index: int
+    config: RunConfig
+    status: str  # "completed" or "diverged"
+    step: int
+    metrics: dict[str, float]
+    records: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+    diverged_at: int | None = None
+    state_dict: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def model(self) -> Model:
+        """The member's trained model (rebuilt at its own width, final weights loaded)."""
+        data = load_dataset(self.config.data.name, **self.config.data.params)
+        model = build_model(self.config.model.name, data.spec, self.config.model.params)
+        model.load_state_dict(self.state_dict)
+        return model
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        if self.status == "completed":
+            return dict(self.metrics)
+        return {"diverged_at": self.diverged_at, "steps": self.step}
+
+
+class Population:
+    """N members of one architecture family, trained together (see the module docstring)."""
+
+    def __init__(self, configs: Sequence[RunConfig], *, kernel: Kernel = "auto",
+                 dtype: torch.dtype = torch.float32):
+        if not configs:
+            raise NeuralabError("a population needs at least one member config")
+        keys = {population_key(c) for c in configs}
+        if len(keys) > 1:
+            raise NeuralabError("these configs differ in more than seed, optimizer hyper-parameters, "
+                                "schedule, init scale, grad clip and width; split them with "
+                                "neuralab.engine.sweep.split_populations")
+        self.configs = list(configs)
+        self.n = len(self.configs)
+        first = self.configs[0]
+        self.train_settings = first.train
+        self.device = resolve_device(first.train.device)
+        self.data = load_dataset(first.data.name, **first.data.params)
+        self.spec = self.data.spec
+        members = [build_member(c, self.data) for c in self.configs]
+        tcfg = template_config(self.configs)
+        template = build_model(tcfg.model.name, self.spec, tcfg.model.params)
+        self.params, self.buffers, self.masks = stack(members, template)
+        self.params = {k: v.detach().to(self.device, dtype if v.is_floating_point() else v.dtype)
+                       .requires_grad_(True) for k, v in self.params.items()}
+        self.buffers = {k: v.to(self.device) for k, v in self.buffers.items()}
+        if self.masks is not None:
+            self.masks = {k: v.to(self.device, dtype) for k, v in self.masks.items()}
+        self.generators = [generator(derive_seed(c.seed, "dropout")) for c in self.configs]
+        self.template = vmap_ready(template, self.generators).to(self.device)
+        self.kernel = self._make_kernel(kernel, tcfg)
+        self.optimizer = BatchedOptimizer(first.optim.name, self.params,
+                                          [c.optim.params for c in self.configs])
+        self.schedules = [make_schedule(c.schedule.name, c.train.steps, c.schedule.params)
+                          for c in self.configs]
+        self.batcher = StackedBatcher(self.data.x_train.shape[0], first.train.batch_size,
+                                      [derive_seed(c.seed, "data") for c in self.configs])
+        clips = [c.train.grad_clip for c in self.configs]
+        self.grad_clip = None if all(c is None for c in clips) else torch.tensor(
+            [math.inf if c is None else c for c in clips], device=self.device)
+        self.x_train, self.y_train = (t.to(self.device) for t in (self.data.x_train, self.data.y_train))
+        self.step = 0
+        self.active = torch.ones(self.n, dtype=torch.bool, device=self.device)
+        self.diverged_at: list[int | None] = [None] * self.n
+        self.records: list[list[dict[str, Any]]] = [[] for _ in range(self.n)]
+        self.last_metrics: list[dict[str, float]] = [{} for _ in range(self.n)]
+        self.elapsed = 0.0
+        self._loss_sum = torch.zeros(self.n, dtype=torch.float64, device=self.device)
+        self._loss_count = 0
+        self._factors: list[float] = [1.0] * self.n
+
+    def _make_kernel(self, kernel: Kernel, tcfg: RunConfig):
+        try:
+            from neuralab.engine.mlp_kernel import MLPKernel
+        except ImportError:
+            return VmapKernel(self.template, self.params, self.buffers, self.spec)
+        if kernel in ("auto", "mlp") and MLPKernel.supports(tcfg, self.template):
+            return MLPKernel(tcfg, self.params, self.buffers, self.spec, self.generators)
+        if kernel == "mlp":
+            raise NeuralabError("the batched-matmul kernel supports plain MLPs only (model mlp "
+                                "with norm 'none'); use kernel='vmap'")
+        return VmapKernel(self.template, self.params, self.buffers, self.spec)
+
+    # -- one step -----------------------------------------------------------------------------
+    def schedule_factors(self, step: int) -> list[float]:
+        """Each member's learning-rate factor at ``step`` (one call per distinct schedule)."""
+        cache: dict[Any, float] = {}
+        for s in self.schedules:
+            if s not in cache:
+                cache[s] = s(step)
+        return [cache[s] for s in self.schedules]
+
+    def train_step(self) -> torch.Tensor:
+        """One optimizer step for every active member; returns the (N,) batch losses."""
+        self._factors = self.schedule_factors(self.step)
+        idx = self.batcher.next().to(self.device)  # (N, B)
+        losses = self.kernel.loss_and_grad(self.x_train[idx], self.y_train[idx])
+        finite = torch.isfinite(losses)
+        newly = self.active & ~finite
+        if bool(newly.any()):
+            for i in newly.nonzero().flatten().tolist():
+                self.diverged_at[i] = self.step
+                self.records[i].append(record(None, self.step, "diverged", 1.0, member=i))
+            self.active &= finite
+        all_active = bool(self.active.all())
+        grads = {k: p.grad for k, p in self.params.items() if p.grad is not None}
+        if self.masks is not None:
+            for k, g in grads.items():
+                g.mul_(self.masks[k])
+        if self.grad_clip is not None:
+            self._clip(grads)
+        if bool(self.active.any()):
+            self.optimizer.step(self._factors, None if all_active else self.active)
+        self._loss_sum += torch.where(self.active, losses.double(), 0.0)
+        self._loss_count += 1
+        self.step += 1
+        return losses
+
+    @torch.no_grad()
+    def _clip(self, grads: dict[str, torch.Tensor]) -> None:
+        """Per-member ``clip_grad_norm_``: scale by min(1, max_norm / (total_norm + 1e-6))."""
+        norms = torch.stack([torch.linalg.vector_norm(g.flatten(1), 2, dim=1)
+                             for g in grads.values()], 1)  # (N, P)
+        total = torch.linalg.vector_norm(norms, 2, dim=1)  # (N,)
+        coef = torch.clamp(self.grad_clip / (total + 1e-6), max=1.0)
+        for g in grads.values():
+            g.mul_(coef.to(g.dtype).view(-1, *([1] * (g.dim() - 1))))
+
+    # -- evaluation ---------------------------------------------------------------------------
+    @torch.no_grad()
+    def evaluate_split(self, x: torch.Tensor, y: torch.Tensor, batch_size: int) -> dict[str, torch.Tensor]:
+        """Per-member mean loss (and accuracy) on ``(x, y)`` in eval mode: ``{metric: (N,)}``."""
+        spec = self.spec
+        total = torch.zeros(self.n, dtype=torch.float64, device=self.device)
+        correct = torch.zeros(self.n, dtype=torch.float64, device=self.device)
+        n_loss = counted = 0
+        per_sum = torch.func.vmap(lambda o, t: loss_fn(spec, o, t, reduction="sum"),
+                                  in_dims=(0, None))
+        for sl in eval_batches(x.shape[0], batch_size):
+            xb, yb = x[sl].to(self.device), y[sl].to(self.device)
+            out = self.kernel.outputs(xb).float()  # (N, B, ...)
+            total += per_sum(out, yb).double()
+            if spec.task == "sequence":
+                mask = yb != IGNORE_INDEX
+                n_loss += int(mask.sum())
+                correct += ((out.argmax(-1) == yb) & mask).flatten(1).sum(1).double()
+                counted += int(mask.sum())
+            elif spec.task == "regression":
+                n_loss += out[0].numel()
+            else:
+                n_loss += yb.shape[0]
+                correct += (out.argmax(-1) == yb).sum(1).double()
+                counted += yb.shape[0]
+        metrics = {"loss": total / max(1, n_loss)}
+        if spec.task != "regression":
+            metrics["accuracy"] = correct / max(1, counted)
+        return metrics
+
+    def evaluate(self) -> list[dict[str, float]]:
+        """``train_*`` and ``test_*`` metrics of every member (as ``evaluate_splits`` computes)."""
+        cfg, d = self.train_settings, self.data
+        out: dict[str, torch.Tensor] = {}
+        if cfg.eval_train_examples > 0:
+            n = min(cfg.eval_train_examples, d.x_train.shape[0])
+            for k, v in self.evaluate_split(d.x_train[:n], d.y_train[:n], cfg.eval_batch_size).items():
+                out[f"train_{k}"] = v
+        for k, v in self.evaluate_split(d.x_test, d.y_test, cfg.eval_batch_size).items():
+            out[f"test_{k}"] = v
+        columns = {k: v.tolist() for k, v in out.items()}
+        return [{k: col[i] for k, col in columns.items()} for i in range(self.n)]
+
+    def _record_eval(self) -> None:
+        batch_loss = (self._loss_sum / max(1, self._loss_count)).tolist()
+        evals = self.evaluate()
+        active = self.active.tolist()
+        for i in range(self.n):
+            if not active[i]:
+                continue
+            metrics = {"batch_loss": batch_loss[i], "lr_factor": self._factors[i], **evals[i]}
+            self.records[i].extend(record(None, self.step, k, v, member=i) for k, v in metrics.items())
+            self.last_metrics[i] = evals[i]
+        self._loss_sum.zero_()
+        self._loss_count = 0
+
+    # -- the loop -----------------------------------------------------------------------------
+    def fit(self, on_step: Callable[[int], None] | None = None) -> list[MemberResult]:
+        """Train every member to ``train.steps``; ``on_step(k)`` reports k more member-steps."""
+        total, every = self.train_settings.steps, self.train_settings.eval_every
+        start = time.perf_counter() - self.elapsed
+        while self.step < total and bool(self.active.any()):
+            before = int(self.active.sum())
+            self.train_step()
+            if self.step == total or (every and self.step % every == 0):
+                self._record_eval()
+            if on_step is not None:
+                on_step(before)
+        self.elapsed = time.perf_counter() - start
+        if on_step is not None and self.step < total:
+            on_step(0)
+        return self.results()
+
+    def results(self) -> list[MemberResult]:
+        """One :class:`MemberResult` per member (final weights at each member's own width)."""
+        out = []
+        for i, cfg in enumerate(self.configs):
+            diverged = self.diverged_at[i] is not None
+            step = self.diverged_at[i] if diverged else self.step
+            metrics = {} if diverged else {**self.last_metrics[i], "seconds": self.elapsed,
+                                           "steps": self.step}
+            out.append(MemberResult(
+                index=i, config=cfg, status="diverged" if diverged else "completed", step=step,
+                metrics=metrics, records=list(self.records[i]), seconds=self.elapsed,
+                diverged_at=self.diverged_at[i], state_dict=self.member_model(i).state_dict()))
+        return out
+
+    # -- members and probes -------------------------------------------------------------------
+    def member_model(self, index: int) -> Model:
+        """Member ``index`` as a standalone model at its own width (a copy of its weights)."""
+        cfg = self.configs[index]
+        model = build_model(cfg.model.name, self.spec, cfg.model.params)
+        self.kernel.sync()
+        return unstack(self.params, self.buffers, index, model)
+
+    def capture(self, x: torch.Tensor, y: torch.Tensor | None = None,
+                points: Sequence[str] | None = None) -> Captured:
+        """Per-member activations ``(N, B, ...)`` of the probe points on the shared batch ``x``.
+
+        With targets ``y``, ``.grads`` holds each member's loss gradient with respect to them.
+        """
+        self.kernel.sync()
+        vk = self.kernel if isinstance(self.kernel, VmapKernel) else VmapKernel(
+            self.template, self.params, self.buffers, self.spec)
+        return vk.capture(x.to(self.device), None if y is None else y.to(self.device), points)
+
+
+def train_population(configs: Sequence[RunConfig], *, kernel: Kernel = "auto",
+                     on_step: Callable[[int], None] | None = None) -> list[MemberResult]:
+    """Train ``configs`` as one population; one :class:`MemberResult` per config, in order."""
+    return Population(configs, kernel=kernel).fit(on_step=on_step)

@@ -1,0 +1,109 @@
+"""The generic population kernel: any model, vmapped over stacked parameters.
+
+``torch.func.vmap`` over ``torch.func.functional_call`` evaluates one template module with every
+member's parameters at once (the pattern of PyTorch's model-ensembling tutorial); ordinary
+autograd on the summed per-member losses then gives each member's gradient in its slice of the
+stacked parameter's ``.grad`` (members share no computation, so the sum separates). The template
+is rewritten by :func:`~neuralab.engine.vmap_rewrites.vmap_ready` (per-member dropout, unrolled
+recurrent layers).
+
+A kernel offers what the population loop needs:
+
+- ``loss_and_grad(x, y) -> (N,)`` losses, gradients left in ``params[name].grad``;
+- ``outputs(x) -> (N, B, ...)`` for a batch every member sees (evaluation);
+- ``capture(x, y, points)`` per-member activations of the model's probe points and, when ``y`` is
+  given, the gradient of each member's loss with respect to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+from torch import nn
+from torch.func import functional_call, vmap
+
+from neuralab.data.dataset import DataSpec
+from neuralab.engine.metrics import loss_fn
+from neuralab.probes.hooks import Captured, probe_modules
+
+
+class VmapKernel:
+    """Forward, loss and gradients of N members of ``template`` (see the module docstring)."""
+
+    def __init__(self, template: nn.Module, params: dict[str, torch.Tensor],
+                 buffers: dict[str, torch.Tensor], spec: DataSpec):
+        self.template, self.params, self.buffers, self.spec = template, params, buffers, spec
+
+        def call(p, b, x):
+            return functional_call(self.template, (p, b), (x,))
+
+        self._per_member = vmap(call, in_dims=(0, 0, 0))
+        self._shared = vmap(call, in_dims=(0, 0, None))
+        self._loss = vmap(lambda out, y: loss_fn(spec, out, y))
+
+    def sync(self) -> None:
+        """Nothing to do: the stacked parameters are the kernel's own."""
+
+    def loss_and_grad(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Per-member mean losses on per-member batches ``x: (N, B, ...)``; fills ``.grad``."""
+        self.template.train()
+        for p in self.params.values():
+            p.grad = None
+        losses = self._loss(self._per_member(self.params, self.buffers, x), y)  # (N,)
+        losses.sum().backward()
+        return losses.detach()
+
+    @torch.no_grad()
+    def outputs(self, x: torch.Tensor) -> torch.Tensor:
+        """Every member's outputs on the shared batch ``x: (B, ...)`` in eval mode: ``(N, B, ...)``."""
+        self.template.eval()
+        try:
+            return self._shared(self.params, self.buffers, x)
+        finally:
+            self.template.train()
+
+    def capture(self, x: torch.Tensor, y: torch.Tensor | None = None,
+                points: Iterable[str] | None = None) -> Captured:
+        """Per-member outputs of probe points on the shared batch ``x`` (eval mode): ``(N, B, ...)``.
+
+        With targets ``y``, ``result.grads[point]`` is d(member's mean loss)/d(activation), found by
+        adding a zero offset to each captured output and differentiating with respect to it.
+        """
+        modules = probe_modules(self.template, points)
+        names = list(modules)
+
+        def call(p, b, offsets, xx):
+            acts: dict[str, torch.Tensor] = {}
+            handles = []
+            for name in names:
+                def hook(module, inputs, output, name=name):
+                    out = output[0] if isinstance(output, tuple) else output
+                    if offsets is not None:
+                        out = out + offsets[name]
+                    acts[name] = out
+                    return (out, *output[1:]) if isinstance(output, tuple) else out
+                handles.append(modules[name].register_forward_hook(hook))
+            try:
+                result = functional_call(self.template, (p, b), (xx,))
+            finally:
+                for h in handles:
+                    h.remove()
+            return result, acts
+
+        self.template.eval()
+        try:
+            with torch.no_grad():
+                _, acts = vmap(call, in_dims=(0, 0, None, None))(self.params, self.buffers, None, x)
+            captured = Captured({k: v.detach() for k, v in acts.items()})
+            if y is not None:
+                offsets = {k: torch.zeros_like(v, requires_grad=True) for k, v in acts.items()}
+                detached = {k: v.detach() for k, v in self.params.items()}
+                out, _ = vmap(call, in_dims=(0, 0, 0, None))(detached, self.buffers, offsets, x)
+                losses = vmap(lambda o: loss_fn(self.spec, o, y))(out)
+                grads = torch.autograd.grad(losses.sum(), [offsets[k] for k in names],
+                                            allow_unused=True)
+                captured.set_grads({k: g for k, g in zip(names, grads)})
+        finally:
+            self.template.train()
+        return captured

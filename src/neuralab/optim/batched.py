@@ -1,0 +1,181 @@
+"""SGD (momentum), Adam and AdamW over stacked parameters: one update for a whole population.
+
+A population keeps each parameter as one tensor ``(N, *shape)`` whose slice ``i`` is member
+``i``'s. These optimizers update all members at once with the per-member hyper-parameters held as
+``(N,)`` tensors, following torch.optim's single-tensor update rules operation by operation so a
+member's trajectory is the one ``torch.optim`` gives a single model:
+
+- SGD (``torch.optim.SGD``; Sutskever et al., "On the importance of initialization and momentum in
+  deep learning", 2013): ``g <- g + wd w``; ``b <- g`` at the first step, then
+  ``b <- mu b + (1 - dampening) g``; ``g <- g + mu b`` (Nesterov) or ``g <- b``; ``w <- w - lr g``.
+- Adam (``torch.optim.Adam``; Kingma & Ba, arXiv:1412.6980): ``g <- g + wd w``;
+  ``m <- lerp(m, g, 1 - b1)``; ``v <- b2 v + (1 - b2) g^2``;
+  ``w <- w - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)`` (AMSGrad: ``max`` of the
+  ``v`` seen so far in place of ``v``).
+- AdamW (``torch.optim.AdamW``; Loshchilov & Hutter, arXiv:1711.05101): ``w <- w (1 - lr wd)``
+  first, then Adam without the ``wd w`` term.
+
+A hyper-parameter whose value is the same for every member is applied as a Python number, exactly
+as torch.optim applies it; one that differs is a tensor broadcast over each member's slice (the
+same formula; the last bit may differ where torch fuses a multiply-add). Members marked inactive
+(diverged) keep their parameters and optimizer state unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+
+from neuralab.errors import NeuralabError
+
+OPTIMIZERS = ("sgd", "adam", "adamw")
+Number = float | torch.Tensor
+
+
+def _per_member(values: Sequence[float]) -> Number:
+    """A Python number when all members agree, else an ``(N,)`` float64 tensor."""
+    first = float(values[0])
+    if all(float(v) == first for v in values):
+        return first
+    return torch.tensor([float(v) for v in values], dtype=torch.float64)
+
+
+def _nonzero(value: Number) -> bool:
+    return value != 0.0 if isinstance(value, float) else bool((value != 0).any())
+
+
+def _shape_for(value: Number, like: torch.Tensor) -> Number:
+    """``value`` ready to broadcast against a stacked ``(N, *shape)`` tensor."""
+    if isinstance(value, float):
+        return value
+    return value.to(like.dtype).view(-1, *([1] * (like.dim() - 1)))
+
+
+class BatchedOptimizer:
+    """Updates ``params`` (``{name: (N, *shape)}``, gradients in ``.grad``) for N members.
+
+    ``hyper`` holds each member's optimizer hyper-parameters (the ``optim`` section of its config,
+    resolved, so every key is present); all members use the same optimizer ``name``, and ``nesterov``
+    / ``amsgrad`` must agree.
+    """
+
+    def __init__(self, name: str, params: Mapping[str, torch.Tensor],
+                 hyper: Sequence[Mapping[str, Any]]):
+        if name not in OPTIMIZERS:
+            raise NeuralabError(f"population optimizer {name!r} is not supported; "
+                                f"allowed: {', '.join(OPTIMIZERS)}")
+        self.name = name
+        self.params = dict(params)
+        self.n = len(hyper)
+        get = lambda key, default=0.0: [h.get(key, default) for h in hyper]  # noqa: E731
+        for flag in ("nesterov", "amsgrad", "maximize"):
+            if len({bool(v) for v in get(flag, False)}) > 1:
+                raise NeuralabError(f"population members must agree on optim.{flag}")
+        self.lr = [float(v) for v in get("lr")]
+        self.weight_decay = _per_member(get("weight_decay"))
+        if name == "sgd":
+            self.momentum = _per_member(get("momentum"))
+            self.dampening = _per_member(get("dampening"))
+            self.nesterov = bool(hyper[0].get("nesterov", False))
+        else:
+            betas = [tuple(h.get("betas", (0.9, 0.999))) for h in hyper]
+            self.beta1 = [float(b[0]) for b in betas]
+            self.beta2 = [float(b[1]) for b in betas]
+            self.eps = _per_member(get("eps", 1e-8))
+            self.amsgrad = bool(hyper[0].get("amsgrad", False))
+        self.t = 0  # steps taken by the active members (frozen members stop counting)
+        self.state: dict[str, dict[str, torch.Tensor]] = {k: {} for k in self.params}
+
+    @torch.no_grad()
+    def step(self, factors: Sequence[float], active: torch.Tensor | None = None) -> None:
+        """One update with learning rates ``lr_i * factors[i]``; ``active``: (N,) bool or None."""
+        self.t += 1
+        lrs = [lr * float(f) for lr, f in zip(self.lr, factors)]
+        for name, p in self.params.items():
+            if p.grad is None:
+                continue
+            state = self.state[name]
+            if active is not None:
+                old = {"param": p.clone(), **{k: v.clone() for k, v in state.items()}}
+            if self.name == "sgd":
+                self._sgd(p, p.grad, state, lrs)
+            else:
+                self._adam(p, p.grad, state, lrs)
+            if active is not None:
+                keep = ~active.view(-1, *([1] * (p.dim() - 1)))
+                p.copy_(torch.where(keep, old["param"], p))
+                for k, v in state.items():
+                    if k in old:
+                        v.copy_(torch.where(keep, old[k], v))
+                    else:  # created at this step: inactive members get what torch starts with
+                        v.copy_(torch.where(keep, torch.zeros_like(v), v))
+
+    def _sgd(self, p: torch.Tensor, g: torch.Tensor, state: dict[str, torch.Tensor],
+             lrs: list[float]) -> None:
+        wd = self.weight_decay
+        if _nonzero(wd):
+            g = g.add(p, alpha=wd) if isinstance(wd, float) else g + _shape_for(wd, p) * p
+        mu = self.momentum
+        if _nonzero(mu):
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = g.detach().clone()
+            elif isinstance(mu, float) and isinstance(self.dampening, float):
+                buf.mul_(mu).add_(g, alpha=1 - self.dampening)
+            else:
+                buf.mul_(_shape_for(mu, p)).add_(_shape_for(1 - self.dampening, p) * g)
+            if self.nesterov:
+                g = g.add(buf, alpha=mu) if isinstance(mu, float) else g + _shape_for(mu, p) * buf
+            else:
+                g = buf
+        lr = _per_member(lrs)
+        if isinstance(lr, float):
+            p.add_(g, alpha=-lr)
+        else:
+            p.addcmul_(g, _shape_for(-lr, p))
+
+    def _adam(self, p: torch.Tensor, g: torch.Tensor, state: dict[str, torch.Tensor],
+              lrs: list[float]) -> None:
+        if not state:
+            state["exp_avg"] = torch.zeros_like(p)
+            state["exp_avg_sq"] = torch.zeros_like(p)
+            if self.amsgrad:
+                state["max_exp_avg_sq"] = torch.zeros_like(p)
+        wd, t = self.weight_decay, self.t
+        if _nonzero(wd):
+            if self.name == "adamw":  # decoupled: w <- w (1 - lr wd)
+                decay = _per_member([1 - lr * w for lr, w in
+                                     zip(lrs, _values(wd, self.n))])
+                p.mul_(_shape_for(decay, p))
+            else:
+                g = g.add(p, alpha=wd) if isinstance(wd, float) else g + _shape_for(wd, p) * p
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        one_minus_b1 = _per_member([1 - b for b in self.beta1])
+        exp_avg.lerp_(g, _shape_for(one_minus_b1, p) if not isinstance(one_minus_b1, float)
+                      else one_minus_b1)
+        b2 = _per_member(self.beta2)
+        if isinstance(b2, float):
+            exp_avg_sq.mul_(b2).addcmul_(g, g, value=1 - b2)
+        else:
+            exp_avg_sq.mul_(_shape_for(b2, p)).add_(_shape_for(1 - b2, p) * g * g)
+        step_size = _per_member([lr / (1 - b1 ** float(t)) for lr, b1 in zip(lrs, self.beta1)])
+        bc2_sqrt = _per_member([(1 - b ** float(t)) ** 0.5 for b in self.beta2])
+        second = exp_avg_sq
+        if self.amsgrad:
+            torch.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
+            second = state["max_exp_avg_sq"]
+        denom = second.sqrt() / _shape_for(bc2_sqrt, p)
+        denom = denom.add_(_shape_for(self.eps, p))
+        if isinstance(step_size, float):
+            p.addcdiv_(exp_avg, denom, value=-step_size)
+        else:
+            p.add_((_shape_for(-step_size, p) * exp_avg).div_(denom))
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"t": self.t, "state": {k: dict(v) for k, v in self.state.items()}}
+
+
+def _values(value: Number, n: int) -> list[float]:
+    return [value] * n if isinstance(value, float) else value.tolist()

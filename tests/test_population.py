@@ -1,0 +1,209 @@
+"""The population engine: a population of N equals N single Trainer runs.
+
+Tolerance: after 20 training steps every parameter, buffer and recorded metric of a member agrees
+with its single run to ``atol=1e-5, rtol=1e-4`` (float32; the population sums in a different
+order inside batched matmuls, nothing else differs). Models whose parameters include directions
+with an exactly-zero true gradient (a bias before batch norm, the key bias of attention) are
+trained with SGD here: Adam normalizes rounding noise in such a gradient to a full-size step.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from neuralab.config import build_config
+from neuralab.data.batching import StackedBatcher, TensorBatcher
+from neuralab.engine.population import Population, train_population
+from neuralab.engine.trainer import Trainer
+from neuralab.errors import NeuralabError
+from neuralab.optim.batched import BatchedOptimizer
+from neuralab.probes.hooks import capture
+
+ATOL, RTOL = 1e-5, 1e-4
+MNIST_SMALL = {"name": "mnist1d", "num_samples": 600}
+
+
+def config(seed=0, model=None, optim=None, schedule=None, train=None, data=None):
+    raw = {"seed": seed, "data": data or MNIST_SMALL, "model": model or {"name": "mlp", "width": 16},
+           "optim": optim or {"name": "adam", "lr": 3e-3},
+           "schedule": schedule or {"name": "constant"},
+           "train": {"steps": 20, "batch_size": 32, "eval_every": 10, "eval_train_examples": 128,
+                     **(train or {})}}
+    return build_config(raw)
+
+
+def assert_member_equals_single_run(result, config):
+    single = Trainer(config, progress="none").fit()
+    assert result.status == single.status and result.step == single.step
+    expected = single.model.state_dict()
+    assert set(result.state_dict) == set(expected)
+    for name, value in expected.items():
+        torch.testing.assert_close(result.state_dict[name].to(value.dtype), value, atol=ATOL, rtol=RTOL,
+                                   msg=lambda m, name=name: f"{name}: {m}")
+    key = lambda r: (r["step"], r["metric"])  # noqa: E731
+    got = sorted(result.records, key=key)
+    want = sorted(single.records, key=key)
+    assert [key(r) for r in got] == [key(r) for r in want]
+    for g, w in zip(got, want):
+        assert g["value"] == pytest.approx(w["value"], rel=RTOL, abs=ATOL), key(g)
+    for k, v in single.metrics.items():
+        if k != "seconds":
+            assert result.metrics[k] == pytest.approx(v, rel=RTOL, abs=ATOL), k
+
+
+CASES = {
+    "mlp-adam-fast-kernel": dict(model={"name": "mlp", "width": 16, "dropout": 0.1},
+                                 optim={"name": "adam", "lr": 3e-3}),
+    "mlp-adamw-layernorm-vmap": dict(model={"name": "mlp", "width": 16, "norm": "layer"},
+                           optim={"name": "adamw", "lr": 3e-3, "weight_decay": 0.1}),
+    "cnn-sgd-momentum-batchnorm": dict(model={"name": "cnn", "channels": 4, "depth": 2, "norm": "batch"},
+                                       optim={"name": "sgd", "lr": 0.05, "momentum": 0.9}),
+    "gru-adam": dict(model={"name": "gru", "width": 8},
+                     data={"name": "mnist1d", "num_samples": 200}, optim={"name": "adam", "lr": 1e-2}),
+    "transformer-sgd-dropout": dict(
+        model={"name": "transformer", "d_model": 8, "n_layers": 1, "n_heads": 2, "dropout": 0.1},
+        data={"name": "mnist1d", "num_samples": 200},
+        optim={"name": "sgd", "lr": 0.05, "momentum": 0.9, "nesterov": True}),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_population_of_n_equals_n_single_runs(case):
+    spec = CASES[case]
+    lrs = (1.0, 0.5, 2.0)
+    configs = []
+    for seed, scale in enumerate(lrs):
+        optim = dict(spec["optim"], lr=spec["optim"]["lr"] * scale)
+        configs.append(config(seed, spec["model"], optim, data=spec.get("data")))
+    results = train_population(configs)
+    assert [r.index for r in results] == [0, 1, 2]
+    for result, cfg in zip(results, configs):
+        assert_member_equals_single_run(result, cfg)
+
+
+def test_members_differ_in_schedule_weight_decay_init_scale_and_clipping():
+    configs = [
+        config(0, optim={"name": "adamw", "lr": 3e-3, "weight_decay": 0.0},
+               schedule={"name": "cosine", "warmup": 5}, train={"grad_clip": 0.1}),
+        config(1, optim={"name": "adamw", "lr": 1e-3, "weight_decay": 0.5, "betas": [0.8, 0.99]},
+               schedule={"name": "linear", "end_factor": 0.1}, train={"init_scale": 0.5}),
+        config(2, optim={"name": "adamw", "lr": 2e-3, "weight_decay": 0.05, "eps": 1e-6},
+               train={"init_scale": 2.0, "grad_clip": 1.0}),
+    ]
+    for kernel in ("mlp", "vmap"):
+        for result, cfg in zip(Population(configs, kernel=kernel).fit(), configs):
+            assert_member_equals_single_run(result, cfg)
+
+
+@pytest.mark.parametrize("model", [{"name": "mlp", "activation": "sigmoid"},
+                                   {"name": "cnn", "depth": 2, "norm": "batch", "pool": "mean"}],
+                         ids=["mlp", "cnn-batchnorm"])
+def test_members_of_different_widths_train_as_if_unpadded(model):
+    key = "width" if model["name"] == "mlp" else "channels"
+    configs = [config(i, {**model, key: w}, {"name": "sgd", "lr": 0.1, "momentum": 0.9})
+               for i, w in enumerate((4, 12, 7))]
+    population = Population(configs)
+    assert population.masks is not None
+    for result, cfg in zip(population.fit(), configs):
+        assert_member_equals_single_run(result, cfg)
+        assert result.model()(torch.zeros(2, 40)).shape == (2, 10)
+
+
+def test_a_diverging_member_is_frozen_and_marked_while_the_rest_go_on():
+    data = {"name": "teacher_student"}
+    model = {"name": "mlp", "depth": 4, "width": 16}
+    configs = [config(0, model, {"name": "sgd", "lr": 1e-3}, data=data),
+               config(1, model, {"name": "sgd", "lr": 1e7}, data=data),
+               config(2, model, {"name": "sgd", "lr": 3e-3}, data=data)]
+    for kernel in ("mlp", "vmap"):
+        results = Population(configs, kernel=kernel).fit()
+        assert [r.status for r in results] == ["completed", "diverged", "completed"]
+        assert results[1].diverged_at is not None and results[1].diverged_at < 20
+        assert results[1].summary == {"diverged_at": results[1].diverged_at, "steps": results[1].diverged_at}
+        assert {r["metric"] for r in results[1].records if r["step"] == results[1].diverged_at} >= {"diverged"}
+        for result, cfg in zip(results, configs):
+            assert_member_equals_single_run(result, cfg)
+
+
+def test_stacked_batcher_gives_each_member_its_single_run_batches():
+    seeds = [3, 7, 11]
+    stacked = StackedBatcher(50, 16, seeds)
+    singles = [TensorBatcher(50, 16, s) for s in seeds]
+    for _ in range(8):  # crosses epochs (3 batches per epoch)
+        batch = stacked.next()
+        for i, single in enumerate(singles):
+            assert torch.equal(batch[i], single.next())
+
+
+@pytest.mark.parametrize("name, extra", [("sgd", {"momentum": 0.9, "dampening": 0.1}),
+                                         ("sgd", {"momentum": 0.9, "nesterov": True}),
+                                         ("adam", {"amsgrad": True}), ("adamw", {})])
+def test_batched_optimizer_follows_torch_optim(name, extra):
+    g = torch.Generator().manual_seed(0)
+    shapes = {"w": (5, 3), "b": (5,)}
+    hyper = [{"lr": lr, "weight_decay": wd, **extra} for lr, wd in ((0.1, 0.0), (0.03, 0.01), (0.2, 0.5))]
+    if name != "sgd":
+        for h, betas in zip(hyper, ((0.9, 0.999), (0.8, 0.99), (0.95, 0.9))):
+            h["betas"] = betas
+    init = {k: torch.randn(len(hyper), *s, generator=g) for k, s in shapes.items()}
+    stacked = {k: v.clone().requires_grad_(True) for k, v in init.items()}
+    batched = BatchedOptimizer(name, stacked, hyper)
+    singles = []
+    for i, h in enumerate(hyper):
+        params = [init[k][i].clone().requires_grad_(True) for k in shapes]
+        cls = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[name]
+        singles.append((params, cls(params, **h)))
+    for step in range(6):
+        grads = {k: torch.randn(len(hyper), *s, generator=g) for k, s in shapes.items()}
+        factor = 1.0 / (step + 1)
+        for k, p in stacked.items():
+            p.grad = grads[k].clone()
+        batched.step([factor] * len(hyper))
+        for i, (params, opt) in enumerate(singles):
+            for p, k in zip(params, shapes):
+                p.grad = grads[k][i].clone()
+            for group in opt.param_groups:
+                group["lr"] = hyper[i]["lr"] * factor
+            opt.step()
+    for i, (params, _) in enumerate(singles):
+        for p, k in zip(params, shapes):
+            torch.testing.assert_close(stacked[k][i], p, atol=1e-6, rtol=1e-6)
+
+
+def test_capture_reads_per_member_activations_and_gradients():
+    configs = [config(s, {"name": "mlp", "width": 8}) for s in range(3)]
+    population = Population(configs)
+    population.fit()
+    x, y = population.data.x_test[:16], population.data.y_test[:16]
+    acts = population.capture(x, y)
+    assert set(acts) == {"block0", "block1", "head"}
+    for i in range(3):
+        model = population.member_model(i)
+        model.eval()
+        with capture(model, keep_grad=True) as single:
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+        for name in acts:
+            torch.testing.assert_close(acts[name][i], single[name].detach(), atol=1e-6, rtol=1e-5)
+            torch.testing.assert_close(acts.grads[name][i], single.grads[name], atol=1e-6, rtol=1e-5)
+
+
+def test_configs_that_cannot_share_a_population_are_refused():
+    with pytest.raises(NeuralabError, match="split_populations"):
+        Population([config(0), config(1, train={"batch_size": 16})])
+    with pytest.raises(NeuralabError, match="optimizer 'rmsprop' is not supported"):
+        Population([config(0, optim={"name": "rmsprop"})])
+    with pytest.raises(NeuralabError, match="at least one"):
+        Population([])
+
+
+def test_init_scale_multiplies_the_initial_layer_weights():
+    from neuralab.data.dataset import DataSpec
+    from neuralab.models.base import build_model
+
+    spec = DataSpec("classification", (40,), 10)
+    base = build_model("mlp", spec, {"width": 8}, seed=3).state_dict()
+    scaled = build_model("mlp", spec, {"width": 8}, seed=3, init_scale=0.5).state_dict()
+    for name, value in base.items():
+        expected = value * 0.5 if name.endswith("weight") else value
+        torch.testing.assert_close(scaled[name], expected, atol=0, rtol=0)

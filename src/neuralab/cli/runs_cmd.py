@@ -26,9 +26,11 @@ def list_runs(
     if json_out:
         print_json([r.to_dict() for r in runs])
         return
-    rows = [(r.id, r.kind, r.status, r.step, r.parent or "", _headline(r.summary),
-             time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created))) for r in runs]
-    typer.echo(format_table(("id", "kind", "status", "step", "parent", "result", "created"), rows))
+    rows = [(r.id, r.kind, r.status, r.step, r.parent or "", "" if r.member is None else r.member,
+             _headline(r.summary), time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)))
+            for r in runs]
+    typer.echo(format_table(("id", "kind", "status", "step", "parent", "member", "result", "created"),
+                            rows))
 
 
 def _headline(summary: dict) -> str:

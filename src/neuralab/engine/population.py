@@ -43,7 +43,7 @@ from neuralab.engine.vmap_kernel import VmapKernel
 from neuralab.engine.vmap_rewrites import vmap_ready
 from neuralab.errors import NeuralabError
 from neuralab.models.base import Model, build_model
-from neuralab.optim.batched import BatchedOptimizer
+from neuralab.optim.batched import OPTIMIZERS, BatchedOptimizer
 from neuralab.optim.build import make_schedule
 from neuralab.probes.hooks import Captured
 from neuralab.seed import derive_seed, generator
@@ -79,18 +79,30 @@ class MemberResult:
         return {"diverged_at": self.diverged_at, "steps": self.step}
 
 
+def check_population(configs: Sequence[RunConfig]) -> None:
+    """Raise what ``Population(configs)`` would reject, without building the members."""
+    if not configs:
+        raise NeuralabError("a population needs at least one member config")
+    if len({population_key(c) for c in configs}) > 1:
+        raise NeuralabError("these configs differ in more than seed, optimizer hyper-parameters, "
+                            "schedule, init scale, grad clip and width; split them with "
+                            "neuralab.engine.sweep.split_populations")
+    if configs[0].optim.name not in OPTIMIZERS:
+        raise NeuralabError(f"population optimizer {configs[0].optim.name!r} is not supported; "
+                            f"allowed: {', '.join(OPTIMIZERS)}")
+    for c in configs:
+        make_schedule(c.schedule.name, c.train.steps, c.schedule.params)
+    tcfg = template_config(configs)
+    spec = load_dataset(tcfg.data.name, **tcfg.data.params).spec
+    vmap_ready(build_model(tcfg.model.name, spec, tcfg.model.params), [])
+
+
 class Population:
     """N members of one architecture family, trained together (see the module docstring)."""
 
     def __init__(self, configs: Sequence[RunConfig], *, kernel: Kernel = "auto",
-                 dtype: torch.dtype = torch.float32):
-        if not configs:
-            raise NeuralabError("a population needs at least one member config")
-        keys = {population_key(c) for c in configs}
-        if len(keys) > 1:
-            raise NeuralabError("these configs differ in more than seed, optimizer hyper-parameters, "
-                                "schedule, init scale, grad clip and width; split them with "
-                                "neuralab.engine.sweep.split_populations")
+                 compute_dtype: torch.dtype = torch.float32):
+        check_population(configs)
         self.configs = list(configs)
         self.n = len(self.configs)
         first = self.configs[0]
@@ -102,11 +114,12 @@ class Population:
         tcfg = template_config(self.configs)
         template = build_model(tcfg.model.name, self.spec, tcfg.model.params)
         self.params, self.buffers, self.masks = stack(members, template)
-        self.params = {k: v.detach().to(self.device, dtype if v.is_floating_point() else v.dtype)
-                       .requires_grad_(True) for k, v in self.params.items()}
+        self.compute_dtype = compute_dtype
+        self.params = {k: v.detach().to(self.device).requires_grad_(True)
+                       for k, v in self.params.items()}
         self.buffers = {k: v.to(self.device) for k, v in self.buffers.items()}
         if self.masks is not None:
-            self.masks = {k: v.to(self.device, dtype) for k, v in self.masks.items()}
+            self.masks = {k: v.to(self.device) for k, v in self.masks.items()}
         self.generators = [generator(derive_seed(c.seed, "dropout")) for c in self.configs]
         self.template = vmap_ready(template, self.generators).to(self.device)
         self.kernel = self._make_kernel(kernel, tcfg)
@@ -134,13 +147,14 @@ class Population:
         try:
             from neuralab.engine.mlp_kernel import MLPKernel
         except ImportError:
-            return VmapKernel(self.template, self.params, self.buffers, self.spec)
+            return VmapKernel(self.template, self.params, self.buffers, self.spec, self.compute_dtype)
         if kernel in ("auto", "mlp") and MLPKernel.supports(tcfg, self.template):
-            return MLPKernel(tcfg, self.params, self.buffers, self.spec, self.generators)
+            return MLPKernel(tcfg, self.params, self.buffers, self.spec, self.generators,
+                             self.compute_dtype)
         if kernel == "mlp":
             raise NeuralabError("the batched-matmul kernel supports plain MLPs only (model mlp "
                                 "with norm 'none'); use kernel='vmap'")
-        return VmapKernel(self.template, self.params, self.buffers, self.spec)
+        return VmapKernel(self.template, self.params, self.buffers, self.spec, self.compute_dtype)
 
     # -- one step -----------------------------------------------------------------------------
     def schedule_factors(self, step: int) -> list[float]:
@@ -295,6 +309,12 @@ class Population:
 
 
 def train_population(configs: Sequence[RunConfig], *, kernel: Kernel = "auto",
+                     compute_dtype: torch.dtype = torch.float32,
                      on_step: Callable[[int], None] | None = None) -> list[MemberResult]:
-    """Train ``configs`` as one population; one :class:`MemberResult` per config, in order."""
-    return Population(configs, kernel=kernel).fit(on_step=on_step)
+    """Train ``configs`` as one population; one :class:`MemberResult` per config, in order.
+
+    ``kernel``: "mlp" (hand-written batched matmuls; plain MLPs), "vmap" (any model) or "auto"
+    (the MLP kernel where it applies). ``compute_dtype=torch.bfloat16`` computes the products in
+    bfloat16 against float32 weights (members then no longer equal their float32 single runs).
+    """
+    return Population(configs, kernel=kernel, compute_dtype=compute_dtype).fit(on_step=on_step)

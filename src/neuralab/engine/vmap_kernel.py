@@ -17,6 +17,7 @@ A kernel offers what the population loop needs:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 import torch
@@ -32,8 +33,10 @@ class VmapKernel:
     """Forward, loss and gradients of N members of ``template`` (see the module docstring)."""
 
     def __init__(self, template: nn.Module, params: dict[str, torch.Tensor],
-                 buffers: dict[str, torch.Tensor], spec: DataSpec):
+                 buffers: dict[str, torch.Tensor], spec: DataSpec,
+                 compute_dtype: torch.dtype = torch.float32):
         self.template, self.params, self.buffers, self.spec = template, params, buffers, spec
+        self.compute_dtype = compute_dtype
 
         def call(p, b, x):
             return functional_call(self.template, (p, b), (x,))
@@ -41,6 +44,12 @@ class VmapKernel:
         self._per_member = vmap(call, in_dims=(0, 0, 0))
         self._shared = vmap(call, in_dims=(0, 0, None))
         self._loss = vmap(lambda out, y: loss_fn(spec, out, y))
+
+    def _precision(self):
+        """bfloat16 autocast when asked for (products in bfloat16, weights stay float32)."""
+        if self.compute_dtype == torch.float32:
+            return contextlib.nullcontext()
+        return torch.autocast(self.params[next(iter(self.params))].device.type, dtype=self.compute_dtype)
 
     def sync(self) -> None:
         """Nothing to do: the stacked parameters are the kernel's own."""
@@ -50,7 +59,9 @@ class VmapKernel:
         self.template.train()
         for p in self.params.values():
             p.grad = None
-        losses = self._loss(self._per_member(self.params, self.buffers, x), y)  # (N,)
+        with self._precision():
+            out = self._per_member(self.params, self.buffers, x)
+        losses = self._loss(out.float(), y)  # (N,)
         losses.sum().backward()
         return losses.detach()
 
@@ -59,7 +70,8 @@ class VmapKernel:
         """Every member's outputs on the shared batch ``x: (B, ...)`` in eval mode: ``(N, B, ...)``."""
         self.template.eval()
         try:
-            return self._shared(self.params, self.buffers, x)
+            with self._precision():
+                return self._shared(self.params, self.buffers, x).float()
         finally:
             self.template.train()
 

@@ -1,0 +1,57 @@
+"""``neuralab sweep FILE``: train a grid or list of configs as populations; record every member."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
+from neuralab.engine.sweep import load_sweep, varying_keys
+from neuralab.engine.sweep_store import run_sweep
+
+
+def install(app: typer.Typer) -> None:
+    app.command("sweep")(sweep_command)
+
+
+def sweep_command(
+    file: Annotated[Path, typer.Argument(help="Sweep file: TOML (base, grid, runs) or Python (SWEEP).")],
+    overrides: Annotated[list[str] | None, typer.Option(
+        "--set", "-s", help="Override a base setting: --set train.steps=500 (repeatable).")] = None,
+    executor: Annotated[str, typer.Option(help="local (this process) or ray.")] = "local",
+    address: Annotated[str | None, typer.Option(
+        help="Ray cluster address (with --executor ray); default: start a local instance.")] = None,
+    runs_dir: RunsDir = None,
+    progress: Annotated[str, typer.Option(help="auto: a bar on a terminal, lines otherwise; none.")] = "auto",
+    json_out: JsonFlag = False,
+) -> None:
+    """Split the sweep into populations (one architecture family each), train, record."""
+    if executor not in ("local", "ray"):
+        raise typer.BadParameter("must be local or ray", param_hint="--executor")
+    if progress not in ("auto", "bar", "lines", "none"):
+        raise typer.BadParameter("must be one of auto, bar, lines, none", param_hint="--progress")
+    sweep = load_sweep(file, overrides or [])
+    result = run_sweep(sweep, store_at(runs_dir), executor=executor,  # type: ignore[arg-type]
+                       address=address, progress=progress)
+    keys = varying_keys(sweep.configs)
+    if json_out:
+        print_json({"sweep": result.sweep_id, "summary": result.summary, "members": [
+            {"member": m.index, "run": rid, "status": m.status, "step": m.step,
+             "settings": {k: _get(m.config.to_dict(), k) for k in keys}, "metrics": m.metrics}
+            for m, rid in zip(result.members, result.run_ids)]})
+        return
+    typer.echo(f"sweep {result.sweep_id}: {len(result.members)} members in "
+               f"{len(result.populations)} population(s), {result.seconds:.1f}s")
+    rows = [(m.index, rid, m.status, *(_get(m.config.to_dict(), k) for k in keys),
+             m.metrics.get("test_accuracy", m.metrics.get("test_loss")))
+            for m, rid in zip(result.members, result.run_ids)]
+    metric = "test_accuracy" if any("test_accuracy" in m.metrics for m in result.members) else "test_loss"
+    typer.echo(format_table(("member", "run", "status", *keys, metric), rows))
+
+
+def _get(d: dict, dotted: str):
+    for part in dotted.split("."):
+        d = d.get(part) if isinstance(d, dict) else None
+    return d

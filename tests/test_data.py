@@ -17,6 +17,7 @@ SMALL = {
     "periodic": {"n_train": 100, "n_test": 50},
     "copy": {"n_train": 100, "n_test": 50},
     "associative_recall": {"n_train": 100, "n_test": 50},
+    "digits_canvas": {"canvas": 12, "background": 0.1},
     "stdlib_chars": {"max_chars": 20000, "seq_len": 32},
 }
 

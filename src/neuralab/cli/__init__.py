@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from neuralab.cli import data_cmd, demo_cmd, registry_cmd, runs_cmd, sweep_cmd, train_cmd
+from neuralab.cli import data_cmd, demo_cmd, probe_cmd, registry_cmd, runs_cmd, sweep_cmd, train_cmd
 from neuralab.errors import NeuralabError
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ sweep_cmd.install(app)
 app.add_typer(runs_cmd.app, name="runs")
 app.add_typer(data_cmd.app, name="data")
 demo_cmd.install(app)
+probe_cmd.install(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,6 +12,10 @@ With ``keep_grad=True`` the captured tensors stay in the graph (for gradients wi
 activations, as Grad-CAM needs); gradients of the loss with respect to each captured tensor can be
 read after ``backward`` via ``acts.grads`` (``retain_grad`` is set on them).
 
+``frozen_gates(model, x)`` (a hook that replaces outputs) records the gate ``g = output / input`` of every piecewise-linear
+activation module (ReLU, leaky ReLU, PReLU) on ``x`` and, inside the block, replaces each one's
+output by ``g * input``: the network becomes the affine map it is on ``x``'s linear region.
+
 ``model_mode(model, training=False)`` runs a block with the model in eval (or train) mode and
 restores every submodule's own flag afterwards: probes that need deterministic outputs use it so
 that they leave the model as they found it.
@@ -86,6 +90,41 @@ def capture(model: nn.Module, points: Iterable[str] | None = None, *,
         handles.append(module.register_forward_hook(hook_for(name)))
     try:
         yield acts
+    finally:
+        for h in handles:
+            h.remove()
+
+
+GATED = (nn.ReLU, nn.LeakyReLU, nn.PReLU)
+
+
+@contextmanager
+def frozen_gates(model: nn.Module, x: torch.Tensor) -> Iterator[dict[str, torch.Tensor]]:
+    """Freeze the gates of every ReLU-like module at their values on ``x`` while the block runs."""
+    modules = {n: m for n, m in model.named_modules() if isinstance(m, GATED)}
+    gates: dict[str, torch.Tensor] = {}
+
+    def record(name: str):
+        def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+            z = inputs[0].detach()
+            gates[name] = torch.where(z != 0, output.detach() / torch.where(z != 0, z, 1), 0)
+        return hook
+
+    def apply(name: str):
+        def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> torch.Tensor:
+            return inputs[0] * gates[name]
+        return hook
+
+    handles = [m.register_forward_hook(record(n)) for n, m in modules.items()]
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    handles = [m.register_forward_hook(apply(n)) for n, m in modules.items()]
+    try:
+        yield gates
     finally:
         for h in handles:
             h.remove()

@@ -21,24 +21,24 @@ from __future__ import annotations
 
 import math
 
+import torch
+
 from neuralab.claims.base import Claim, by_seed, claim_record, combine, decide
 from neuralab.config import build_config
 from neuralab.engine.trainer import train
+from neuralab.probes.hooks import model_mode
 from neuralab.probes.neural_collapse import neural_collapse
 from neuralab.registry import register
 
 
 def _nc_callback(seed: int, records: list):
     def measure(trainer, step):
-        model = trainer.model
-        model.eval()
-        try:
-            x, y = trainer.data.x_train, trainer.data.y_train
-            feats = model.forward_features(x).detach()
-            metrics = neural_collapse(feats, y, model.head.weight, model.forward_head(feats).detach())
-            metrics["train_accuracy_all"] = float((model.forward_head(feats).argmax(1) == y).double().mean())
-        finally:
-            model.train()
+        model, x, y = trainer.model, trainer.data.x_train, trainer.data.y_train
+        with torch.no_grad(), model_mode(model, False):
+            feats = model.forward_features(x)
+            logits = model.forward_head(feats)
+        metrics = neural_collapse(feats, y, model.head.weight, logits)
+        metrics["train_accuracy_all"] = float((logits.argmax(1) == y).double().mean())
         records.extend(claim_record("mlp", seed, k, v, step=step) for k, v in metrics.items())
     return measure
 

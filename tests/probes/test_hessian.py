@@ -111,3 +111,22 @@ def test_bad_input_is_one_line():
         run_probe("hessian", model, x, None)
     with pytest.raises(NeuralabError, match=r"\(26,\) vector"):
         LossHessian(model, x, y).matvec(torch.zeros(3))
+
+
+def test_probes_run_per_member_of_a_population_as_on_single_runs():
+    from neuralab.config import build_config
+    from neuralab.data.dataset import load_dataset
+    from neuralab.engine.population import train_population
+    from neuralab.engine.trainer import train
+    from neuralab.probes.runner import member_models, probe_members
+
+    configs = [build_config(overrides=["data.name=digits", "model.name=mlp", "model.width=16",
+                                       "train.steps=5", "train.eval_every=0", f"seed={s}"])
+               for s in (3, 4)]
+    data = load_dataset("digits")
+    x, y = data.x_test[:100], data.y_test[:100]
+    rows = probe_members("neural_collapse", member_models(train_population(configs)), x, y, run="p")
+    for i, config in enumerate(configs):
+        single = run_probe("neural_collapse", train(config, progress="none").model, x, y)
+        mine = {r["metric"]: r["value"] for r in rows if r["member"] == i}
+        assert mine == pytest.approx({r["metric"]: r["value"] for r in single}, rel=1e-4, abs=1e-6)

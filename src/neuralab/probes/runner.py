@@ -8,7 +8,8 @@ hyper-parameters by the registry and labels the records with the caller's run, s
 
     rows = run_probe("hessian", model, x, y, run="r1", step=500, top_k=3)
 
-:func:`probe_members` runs a probe on each member of a population of models, and
+:func:`probe_members` runs a probe on each member of a population of models (with
+:func:`member_models` turning a trained population into its members), and
 :func:`load_run_model` rebuilds a recorded run's trained model (what ``neuralab probe`` reads).
 """
 
@@ -48,6 +49,14 @@ def run_probe(name: str, model: nn.Module, x: torch.Tensor, y: torch.Tensor | No
     """Run the registered probe ``name`` on ``model`` and label its records."""
     rows = REGISTRY.get("probe", name).create(model, x, y, **params)
     return label(rows, run=run, step=step, member=member)
+
+
+def member_models(population: Any) -> list[nn.Module]:
+    """The members of a :class:`~neuralab.engine.population.Population` (or of its list of
+    ``MemberResult``) as standalone models, in member order."""
+    if hasattr(population, "member_model"):
+        return [population.member_model(i) for i in range(len(population.configs))]
+    return [r.model() for r in population]
 
 
 def probe_members(name: str, models: Sequence[nn.Module], x: torch.Tensor,

@@ -136,10 +136,11 @@ def test_stacked_batcher_gives_each_member_its_single_run_batches():
             assert torch.equal(batch[i], single.next())
 
 
+@pytest.mark.parametrize("fused", [True, False], ids=["fused-groups", "per-member-tensors"])
 @pytest.mark.parametrize("name, extra", [("sgd", {"momentum": 0.9, "dampening": 0.1}),
                                          ("sgd", {"momentum": 0.9, "nesterov": True}),
                                          ("adam", {"amsgrad": True}), ("adamw", {})])
-def test_batched_optimizer_follows_torch_optim(name, extra):
+def test_batched_optimizer_follows_torch_optim(name, extra, fused):
     g = torch.Generator().manual_seed(0)
     shapes = {"w": (5, 3), "b": (5,)}
     hyper = [{"lr": lr, "weight_decay": wd, **extra} for lr, wd in ((0.1, 0.0), (0.03, 0.01), (0.2, 0.5))]
@@ -149,6 +150,8 @@ def test_batched_optimizer_follows_torch_optim(name, extra):
     init = {k: torch.randn(len(hyper), *s, generator=g) for k, s in shapes.items()}
     stacked = {k: v.clone().requires_grad_(True) for k, v in init.items()}
     batched = BatchedOptimizer(name, stacked, hyper)
+    if not fused:  # hyper-parameters as (N,) tensors instead of torch's fused kernels per group
+        batched.FUSED_MAX_GROUPS = 0
     singles = []
     for i, h in enumerate(hyper):
         params = [init[k][i].clone().requires_grad_(True) for k in shapes]

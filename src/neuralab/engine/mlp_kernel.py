@@ -50,7 +50,7 @@ def _act(name: str, z: torch.Tensor, slope: float) -> torch.Tensor:
 def _act_grad(name: str, z: torch.Tensor, a: torch.Tensor, g: torch.Tensor, slope: float) -> torch.Tensor:
     """d loss / d z from d loss / d a, as torch's autograd computes it."""
     if name == "relu":
-        return g * (a > 0)
+        return torch.ops.aten.threshold_backward(g, a, 0)
     if name == "leaky_relu":
         return torch.where(z > 0, g, g * slope)
     if name == "tanh":

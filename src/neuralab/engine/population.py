@@ -127,6 +127,8 @@ class Population:
                                           [c.optim.params for c in self.configs])
         self.schedules = [make_schedule(c.schedule.name, c.train.steps, c.schedule.params)
                           for c in self.configs]
+        self._distinct_schedules = list(dict.fromkeys(self.schedules))
+        self._schedule_of = [self._distinct_schedules.index(s) for s in self.schedules]
         self.batcher = StackedBatcher(self.data.x_train.shape[0], first.train.batch_size,
                                       [derive_seed(c.seed, "data") for c in self.configs])
         clips = [c.train.grad_clip for c in self.configs]
@@ -135,6 +137,7 @@ class Population:
         self.x_train, self.y_train = (t.to(self.device) for t in (self.data.x_train, self.data.y_train))
         self.step = 0
         self.active = torch.ones(self.n, dtype=torch.bool, device=self.device)
+        self._n_active = self.n
         self.diverged_at: list[int | None] = [None] * self.n
         self.records: list[list[dict[str, Any]]] = [[] for _ in range(self.n)]
         self.last_metrics: list[dict[str, float]] = [{} for _ in range(self.n)]
@@ -159,34 +162,36 @@ class Population:
     # -- one step -----------------------------------------------------------------------------
     def schedule_factors(self, step: int) -> list[float]:
         """Each member's learning-rate factor at ``step`` (one call per distinct schedule)."""
-        cache: dict[Any, float] = {}
-        for s in self.schedules:
-            if s not in cache:
-                cache[s] = s(step)
-        return [cache[s] for s in self.schedules]
+        values = [s(step) for s in self._distinct_schedules]
+        return [values[j] for j in self._schedule_of]
 
     def train_step(self) -> torch.Tensor:
         """One optimizer step for every active member; returns the (N,) batch losses."""
         self._factors = self.schedule_factors(self.step)
         idx = self.batcher.next().to(self.device)  # (N, B)
         losses = self.kernel.loss_and_grad(self.x_train[idx], self.y_train[idx])
-        finite = torch.isfinite(losses)
-        newly = self.active & ~finite
-        if bool(newly.any()):
+        if self._n_active == self.n and bool(torch.isfinite(losses).all()):
+            active = None  # the common case: every member trains on
+        else:
+            newly = self.active & ~torch.isfinite(losses)
             for i in newly.nonzero().flatten().tolist():
                 self.diverged_at[i] = self.step
                 self.records[i].append(record(None, self.step, "diverged", 1.0, member=i))
-            self.active &= finite
-        all_active = bool(self.active.all())
-        grads = {k: p.grad for k, p in self.params.items() if p.grad is not None}
+            self.active &= ~newly
+            self._n_active = int(self.active.sum())
+            active = self.active
         if self.masks is not None:
-            for k, g in grads.items():
-                g.mul_(self.masks[k])
+            for k, p in self.params.items():
+                if p.grad is not None:
+                    p.grad.mul_(self.masks[k])
         if self.grad_clip is not None:
-            self._clip(grads)
-        if bool(self.active.any()):
-            self.optimizer.step(self._factors, None if all_active else self.active)
-        self._loss_sum += torch.where(self.active, losses.double(), 0.0)
+            self._clip({k: p.grad for k, p in self.params.items() if p.grad is not None})
+        if self._n_active:
+            self.optimizer.step(self._factors, active)
+        if active is None:
+            self._loss_sum += losses
+        else:
+            self._loss_sum += torch.where(active, losses.double(), 0.0)
         self._loss_count += 1
         self.step += 1
         return losses
@@ -262,8 +267,8 @@ class Population:
         """Train every member to ``train.steps``; ``on_step(k)`` reports k more member-steps."""
         total, every = self.train_settings.steps, self.train_settings.eval_every
         start = time.perf_counter() - self.elapsed
-        while self.step < total and bool(self.active.any()):
-            before = int(self.active.sum())
+        while self.step < total and self._n_active:
+            before = self._n_active
             self.train_step()
             if self.step == total or (every and self.step % every == 0):
                 self._record_eval()

@@ -19,6 +19,12 @@ A hyper-parameter whose value is the same for every member is applied as a Pytho
 as torch.optim applies it; one that differs is a tensor broadcast over each member's slice (the
 same formula; the last bit may differ where torch fuses a multiply-add). Members marked inactive
 (diverged) keep their parameters and optimizer state unchanged.
+
+When the active members fall into few groups of equal hyper-parameters (a seed sweep is one
+group), each group is updated by torch's fused single-pass kernels (``torch._fused_sgd_``,
+``_fused_adam_``, ``_fused_adamw_``, what ``torch.optim``'s ``fused=True`` calls) on the group's
+slices of the stacked tensors: one read and one write of each state tensor per step instead of
+about eight, which is what bounds the update of wide members.
 """
 
 from __future__ import annotations
@@ -85,6 +91,7 @@ class BatchedOptimizer:
             self.beta2 = [float(b[1]) for b in betas]
             self.eps = _per_member(get("eps", 1e-8))
             self.amsgrad = bool(hyper[0].get("amsgrad", False))
+        self._static: list[tuple[float, ...]] | None = None
         self.t = 0  # steps taken by the active members (frozen members stop counting)
         self.state: dict[str, dict[str, torch.Tensor]] = {k: {} for k in self.params}
 
@@ -93,6 +100,12 @@ class BatchedOptimizer:
         """One update with learning rates ``lr_i * factors[i]``; ``active``: (N,) bool or None."""
         self.t += 1
         lrs = [lr * float(f) for lr, f in zip(self.lr, factors)]
+        groups = self._groups(lrs, active)
+        per_member = sum(p[0].numel() for p in self.params.values())
+        if len(groups) <= self.FUSED_MAX_GROUPS or per_member >= self.FUSED_MIN_NUMEL:
+            for hyper, members in groups.items():
+                self._fused(hyper, members)
+            return
         for name, p in self.params.items():
             if p.grad is None:
                 continue
@@ -111,6 +124,66 @@ class BatchedOptimizer:
                         v.copy_(torch.where(keep, old[k], v))
                     else:  # created at this step: inactive members get what torch starts with
                         v.copy_(torch.where(keep, torch.zeros_like(v), v))
+
+    FUSED_MAX_GROUPS = 8
+    FUSED_MIN_NUMEL = 65536
+
+    def _groups(self, lrs: list[float], active: torch.Tensor | None) -> dict[tuple, list[int]]:
+        """Active members grouped by their hyper-parameters at this step."""
+        keep = range(self.n) if active is None else active.nonzero().flatten().tolist()
+        if self._static is None:  # the hyper-parameters that do not change from step to step
+            wd = _values(self.weight_decay, self.n)
+            if self.name == "sgd":
+                cols = [wd, _values(self.momentum, self.n), _values(self.dampening, self.n)]
+            else:
+                cols = [wd, self.beta1, self.beta2, _values(self.eps, self.n)]
+            self._static = [tuple(float(c[i]) for c in cols) for i in range(self.n)]
+        groups: dict[tuple, list[int]] = {}
+        for i in keep:
+            groups.setdefault((lrs[i], *self._static[i]), []).append(i)
+        return groups
+
+    def _fused(self, hyper: tuple, members: list[int]) -> None:
+        """torch's fused update of ``members`` (equal hyper-parameters ``hyper``)."""
+        whole = len(members) == self.n
+        params, grads, names = [], [], []
+        for name, p in self.params.items():
+            if p.grad is None:
+                continue
+            names.append(name)
+            params += [p] if whole else [p[i] for i in members]
+            grads += [p.grad] if whole else [p.grad[i] for i in members]
+
+        def slices(key: str) -> list[torch.Tensor]:
+            out = []
+            for name in names:
+                t = self.state[name][key]
+                out += [t] if whole else [t[i] for i in members]
+            return out
+
+        if self.name == "sgd":
+            lr, wd, mu, dampening = hyper
+            if mu != 0.0:
+                for name in names:
+                    self.state[name].setdefault("momentum_buffer", torch.zeros_like(self.params[name]))
+            torch._fused_sgd_(params, grads, slices("momentum_buffer") if mu != 0.0 else [],
+                              weight_decay=wd, momentum=mu, lr=lr, dampening=dampening,
+                              nesterov=self.nesterov, maximize=False, is_first_step=self.t == 1)
+            return
+        lr, wd, b1, b2, eps = hyper
+        for name in names:
+            state = self.state[name]
+            if not state:
+                state["exp_avg"] = torch.zeros_like(self.params[name])
+                state["exp_avg_sq"] = torch.zeros_like(self.params[name])
+                if self.amsgrad:
+                    state["max_exp_avg_sq"] = torch.zeros_like(self.params[name])
+        step = torch.tensor(float(self.t))
+        fused = torch._fused_adamw_ if self.name == "adamw" else torch._fused_adam_
+        fused(params, grads, slices("exp_avg"), slices("exp_avg_sq"),
+              slices("max_exp_avg_sq") if self.amsgrad else [], [step] * len(params),
+              lr=lr, beta1=b1, beta2=b2, weight_decay=wd, eps=eps, amsgrad=self.amsgrad,
+              maximize=False)
 
     def _sgd(self, p: torch.Tensor, g: torch.Tensor, state: dict[str, torch.Tensor],
              lrs: list[float]) -> None:

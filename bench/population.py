@@ -30,6 +30,7 @@ import argparse
 import copy
 import json
 import math
+import os
 import sys
 import time
 import warnings
@@ -51,7 +52,7 @@ from neuralab.engine.population import Population  # noqa: E402
 from neuralab.seed import derive_seed  # noqa: E402
 
 LR, BATCH = 1e-3, 128
-STEPS = {32: 600, 128: 300, 512: 60}
+STEPS = {32: 1500, 128: 600, 512: 100}
 
 
 # -- the cases ---------------------------------------------------------------------------------
@@ -287,14 +288,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cnn-widths", type=int, nargs="+", default=[32])
     parser.add_argument("--steps-scale", type=float, default=1.0)
     parser.add_argument("--quick", action="store_true", help="a tenth of the steps")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     parser.add_argument("--json", type=Path, help="write the rows as JSON here")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     scale = args.steps_scale * (0.1 if args.quick else 1.0)
 
     torch.manual_seed(0)
     peak32 = matmul_peak(torch.float32)
     peak16 = matmul_peak(torch.bfloat16) if bf16_supported() else None
-    print(f"threads {torch.get_num_threads()}; matmul peak fp32 {peak32:.1f} GFLOP/s"
+    print(f"load average {os.getloadavg()[0]:.2f}; threads {torch.get_num_threads()}; matmul peak fp32 {peak32:.1f} GFLOP/s"
           + (f", bf16 {peak16:.1f} GFLOP/s" if peak16 else ", bf16 not supported"), flush=True)
 
     rows, table = [], []
@@ -338,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         print(" | ".join(cell.ljust(w) for cell, w in zip(line, widths)))
         if k == 0:
             print("-|-".join("-" * w for w in widths))
-    print("\n% of peak: of the fp32 matmul peak (bf16 rows: of the bf16 peak). "
+    print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
+    print("% of peak: of the fp32 matmul peak (bf16 rows: of the bf16 peak). "
           "speed-up: neuralab fp32's member-samples/s over the system's.")
     if args.json:
         atomic_write_json(args.json, rows)

@@ -148,10 +148,14 @@ class MLPKernel:
             d = diff[0].numel()
             losses = diff.square().flatten(1).mean(1)
             return losses, diff * (2.0 / d)
-        logp = torch.log_softmax(logits, -1)  # (N, B, C)
-        losses = -logp.gather(-1, y.unsqueeze(-1)).squeeze(-1).mean(1)  # (N,)
-        dlogits = logp.exp_().mul_(1.0 / B)
-        dlogits.scatter_add_(-1, y.unsqueeze(-1), torch.full_like(dlogits[..., :1], -1.0 / B))
+        # log-softmax written out: torch's kernel is slow for a short last dimension
+        shifted = logits - logits.amax(-1, keepdim=True)  # (N, B, C)
+        e = shifted.exp()
+        total = e.sum(-1, keepdim=True)
+        picked = shifted.gather(-1, y.unsqueeze(-1)) - total.log()  # log p(y): (N, B, 1)
+        losses = -picked.squeeze(-1).mean(1)  # (N,)
+        dlogits = e.div_(total * B)
+        dlogits.scatter_add_(-1, y.unsqueeze(-1), torch.full_like(picked, -1.0 / B))
         return losses, dlogits
 
     @torch.no_grad()

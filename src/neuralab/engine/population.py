@@ -34,9 +34,10 @@ from typing import Any, Literal
 import torch
 
 from neuralab.config import RunConfig
-from neuralab.data.batching import StackedBatcher, eval_batches
-from neuralab.data.dataset import IGNORE_INDEX, load_dataset
-from neuralab.engine.metrics import loss_fn, record
+from neuralab.data.batching import StackedBatcher
+from neuralab.data.dataset import load_dataset
+from neuralab.engine.member_metrics import evaluate_members
+from neuralab.engine.metrics import record
 from neuralab.engine.stacking import build_member, population_key, stack, template_config, unstack
 from neuralab.engine.trainer import resolve_device
 from neuralab.engine.vmap_kernel import VmapKernel
@@ -169,7 +170,10 @@ class Population:
         """One optimizer step for every active member; returns the (N,) batch losses."""
         self._factors = self.schedule_factors(self.step)
         idx = self.batcher.next().to(self.device)  # (N, B)
-        losses = self.kernel.loss_and_grad(self.x_train[idx], self.y_train[idx])
+        flat = idx.flatten()
+        x = self.x_train.index_select(0, flat).view(*idx.shape, *self.x_train.shape[1:])
+        y = self.y_train.index_select(0, flat).view(*idx.shape, *self.y_train.shape[1:])
+        losses = self.kernel.loss_and_grad(x, y)
         if self._n_active == self.n and bool(torch.isfinite(losses).all()):
             active = None  # the common case: every member trains on
         else:
@@ -207,34 +211,10 @@ class Population:
             g.mul_(coef.to(g.dtype).view(-1, *([1] * (g.dim() - 1))))
 
     # -- evaluation ---------------------------------------------------------------------------
-    @torch.no_grad()
     def evaluate_split(self, x: torch.Tensor, y: torch.Tensor, batch_size: int) -> dict[str, torch.Tensor]:
         """Per-member mean loss (and accuracy) on ``(x, y)`` in eval mode: ``{metric: (N,)}``."""
-        spec = self.spec
-        total = torch.zeros(self.n, dtype=torch.float64, device=self.device)
-        correct = torch.zeros(self.n, dtype=torch.float64, device=self.device)
-        n_loss = counted = 0
-        per_sum = torch.func.vmap(lambda o, t: loss_fn(spec, o, t, reduction="sum"),
-                                  in_dims=(0, None))
-        for sl in eval_batches(x.shape[0], batch_size):
-            xb, yb = x[sl].to(self.device), y[sl].to(self.device)
-            out = self.kernel.outputs(xb).float()  # (N, B, ...)
-            total += per_sum(out, yb).double()
-            if spec.task == "sequence":
-                mask = yb != IGNORE_INDEX
-                n_loss += int(mask.sum())
-                correct += ((out.argmax(-1) == yb) & mask).flatten(1).sum(1).double()
-                counted += int(mask.sum())
-            elif spec.task == "regression":
-                n_loss += out[0].numel()
-            else:
-                n_loss += yb.shape[0]
-                correct += (out.argmax(-1) == yb).sum(1).double()
-                counted += yb.shape[0]
-        metrics = {"loss": total / max(1, n_loss)}
-        if spec.task != "regression":
-            metrics["accuracy"] = correct / max(1, counted)
-        return metrics
+        return evaluate_members(self.kernel.outputs, self.spec, x.to(self.device), y.to(self.device),
+                                batch_size)
 
     def evaluate(self) -> list[dict[str, float]]:
         """``train_*`` and ``test_*`` metrics of every member (as ``evaluate_splits`` computes)."""
@@ -300,6 +280,10 @@ class Population:
         model = build_model(cfg.model.name, self.spec, cfg.model.params)
         self.kernel.sync()
         return unstack(self.params, self.buffers, index, model)
+
+    def member_models(self) -> list[Model]:
+        """Every member as a standalone model (e.g. for ``neuralab.probes.runner.probe_members``)."""
+        return [self.member_model(i) for i in range(self.n)]
 
     def capture(self, x: torch.Tensor, y: torch.Tensor | None = None,
                 points: Sequence[str] | None = None) -> Captured:

@@ -281,10 +281,6 @@ class Population:
         self.kernel.sync()
         return unstack(self.params, self.buffers, index, model)
 
-    def member_models(self) -> list[Model]:
-        """Every member as a standalone model (e.g. for ``neuralab.probes.runner.probe_members``)."""
-        return [self.member_model(i) for i in range(self.n)]
-
     def capture(self, x: torch.Tensor, y: torch.Tensor | None = None,
                 points: Sequence[str] | None = None) -> Captured:
         """Per-member activations ``(N, B, ...)`` of the probe points on the shared batch ``x``.

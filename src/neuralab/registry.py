@@ -40,6 +40,7 @@ PART_PACKAGES = (
     "neuralab.components",
     "neuralab.models",
     "neuralab.optim",
+    "neuralab.training",
     "neuralab.probes",
     "neuralab.compress",
     "neuralab.claims",

@@ -167,3 +167,10 @@ def test_large_kernel_model_reparameterizes_without_changing_outputs():
     model.reparameterize()
     assert all(isinstance(b.spatial, nn.Conv1d) for b in model.blocks)
     torch.testing.assert_close(model(x), before, atol=1e-5, rtol=1e-5)
+
+
+def test_elu_follows_its_formula():
+    from neuralab.components.activations import make_activation
+
+    x = torch.linspace(-3, 3, 61)
+    torch.testing.assert_close(make_activation("elu")(x), torch.where(x > 0, x, torch.exp(x) - 1))

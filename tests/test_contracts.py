@@ -26,10 +26,16 @@ SPECS = [
     DataSpec("regression", (3,), 2),
     DataSpec("sequence", (12,), 20, vocab_size=20),
     DataSpec("classification", (9,), 5, vocab_size=12),
+    DataSpec("sequence", (4 + 6, 6), 3, node_features=4),  # a graph: 6 nodes, 4 features each
 ]
 
 
 def _input(spec: DataSpec, batch: int, g: torch.Generator) -> torch.Tensor:
+    if spec.is_graph:  # random features and a random symmetric 0/1 adjacency (no self-loops)
+        n = spec.input_shape[1]
+        features = torch.randn(batch, spec.node_features, n, generator=g)
+        upper = torch.triu((torch.rand(batch, n, n, generator=g) < 0.5).float(), 1)
+        return torch.cat([features, upper + upper.transpose(1, 2)], 1)
     if spec.tokens:
         return torch.randint(0, spec.vocab_size, (batch, *spec.input_shape), generator=g)
     return torch.randn(batch, *spec.input_shape, generator=g)

@@ -10,6 +10,13 @@ Tasks:
 - ``regression``: ``y`` is ``(N, D)`` float32 targets.
 - ``sequence``: ``y`` is ``(N, T)`` int64 per-position targets; ``IGNORE_INDEX`` marks positions
   with no target (a character LM is a sequence task with ``y = x`` shifted by one).
+
+Graphs are sequence tasks over nodes: an example is a whole graph of ``n`` nodes laid out
+channel-first as ``(F + n, n)`` — column ``j`` holds node ``j``'s ``F`` features followed by its
+row of the dense adjacency matrix (:mod:`neuralab.data.graph`) — and ``y`` is ``(N, n)`` per-node
+labels, ``IGNORE_INDEX`` on unlabelled nodes. ``DataSpec.node_features = F`` marks the layout.
+Node classification on one graph (transductive) is a dataset of one training example (the graph
+with its training labels) and one test example (the same graph with its test labels).
 """
 
 from __future__ import annotations
@@ -35,12 +42,18 @@ class DataSpec:
     ``input_shape`` is per example: ``(40,)`` for MNIST-1D, ``(1, 8, 8)`` for digits, ``(T,)`` for
     token sequences. ``vocab_size`` is set when inputs are integer tokens. ``n_outputs`` is the
     number of classes (classification, sequence) or the target dimension (regression).
+    ``node_features`` is set for graphs: inputs ``(node_features + n_nodes, n_nodes)``.
     """
 
     task: Task
     input_shape: tuple[int, ...]
     n_outputs: int
     vocab_size: int | None = None
+    node_features: int | None = None
+
+    @property
+    def is_graph(self) -> bool:
+        return self.node_features is not None
 
     @property
     def tokens(self) -> bool:
@@ -96,6 +109,7 @@ class Dataset:
             "target_shape": list(self.y_train.shape[1:]),
             "n_outputs": self.spec.n_outputs,
             "vocab_size": self.spec.vocab_size,
+            "node_features": self.spec.node_features,
             "params": self.params,
         }
         if self.spec.task == "classification":

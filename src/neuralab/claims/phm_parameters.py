@@ -1,0 +1,85 @@
+"""Claim: parameterized hypercomplex convolutions use 1/n of the parameters at close to the same accuracy.
+
+Grassucci, Zhang & Comminiello, "PHNNs: Lightweight Neural Networks via Parameterized Hypercomplex
+Convolutions" (arXiv:2110.04176): PHC layers "operate with 1/n free parameters" and outperform
+their real- and quaternion-valued counterparts.
+
+Experiment (fixed here before running). MNIST-1D; the ``cnn`` of the MNIST-1D baselines (three
+stride-2 convolutions of 32 channels, kernel 5, flattened into a linear head) against ``phc_cnn``
+of the same layout with ``n = 4``, once with a learned algebra and once with the fixed quaternion
+algebra. The first convolution (one input channel) and the head stay real in every arm. All arms:
+Adam, learning rate 3e-3, batch 128, the same steps, trained by the standard trainer.
+
+- ``accuracy``: PHC (learned, n = 4) minus real CNN test accuracy (> -0.02).
+- ``vs_quaternion``: PHC (learned) minus quaternion test accuracy (> -0.02: at least as good,
+  within noise).
+- ``parameters``: 1/n + 0.02 minus the ratio of the hypercomplex convolutions' parameters
+  (filters, algebra, biases) to those of real convolutions of the same shapes (> 0: at most 1/n
+  plus 2 points for the ``n^3`` algebra and the biases, which are not divided by ``n``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neuralab.claims.base import Claim, by_seed, claim_record, combine, decide, paired_differences
+from neuralab.components.hypercomplex import PHConv
+from neuralab.config import build_config
+from neuralab.engine.trainer import train
+from neuralab.registry import register
+
+N = 4
+ARMS = {
+    "real": ["model.name=cnn"],
+    "phc": ["model.name=phc_cnn", f"model.n={N}", "model.algebra=learned"],
+    "quaternion": ["model.name=phc_cnn", f"model.n={N}", "model.algebra=quaternion"],
+}
+COMMON = ["data.name=mnist1d", "model.channels=32", "model.depth=3", "model.kernel_size=5",
+          "optim.name=adam", "optim.lr=3e-3", "train.batch_size=128", "train.eval_every=0"]
+
+
+def hypercomplex_ratio(model) -> float:
+    """Parameters of the PHC convolutions over those of real convolutions of the same shapes."""
+    phc = [m for m in model.modules() if isinstance(m, PHConv)]
+    ours = sum(p.numel() for m in phc for p in m.parameters())
+    real = sum(m.weight().numel() + m.out_features for m in phc)
+    return ours / real
+
+
+@register("claim", "phm_parameters", paper="PHNNs: Lightweight Neural Networks via Parameterized "
+          "Hypercomplex Convolutions", arxiv="2110.04176")
+class PhmParameters(Claim):
+    statement = ("A CNN whose convolutions are parameterized hypercomplex (n = 4) has 1/n of their "
+                 "parameters and close to the accuracy of the real-valued CNN.")
+    seeds = (0, 1, 2)
+    thresholds = {"accuracy": -0.02, "vs_quaternion": -0.02, "parameters": 0.0}
+    budgets = {"smoke": {"steps": 40}, "full": {"steps": 3000}}
+
+    def run(self, budget: str, progress=None) -> list[dict[str, Any]]:
+        steps = self.budget(budget)["steps"]
+        rows = []
+        for seed in self.seeds:
+            for arm, overrides in ARMS.items():
+                config = build_config(overrides=COMMON + overrides + [f"train.steps={steps}",
+                                                                      f"seed={seed}"])
+                result = train(config, progress="none")
+                rows += [claim_record(arm, seed, "test_accuracy", result.metrics["test_accuracy"]),
+                         claim_record(arm, seed, "params", result.model.num_parameters())]
+                if arm == "phc":
+                    rows.append(claim_record(arm, seed, "phc_param_ratio",
+                                             hypercomplex_ratio(result.model)))
+            if progress:
+                progress(f"seed {seed} done")
+        return rows
+
+    def check(self, records):
+        acc = {arm: by_seed(records, arm, "test_accuracy") for arm in ARMS}
+        ratio = {s: 1 / N + 0.02 - v for s, v in by_seed(records, "phc", "phc_param_ratio").items()}
+        return combine([
+            decide(paired_differences(acc["phc"], acc["real"]), self.thresholds["accuracy"],
+                   "PHC (n=4) minus real CNN test accuracy"),
+            decide(paired_differences(acc["phc"], acc["quaternion"]),
+                   self.thresholds["vs_quaternion"], "PHC minus quaternion CNN test accuracy"),
+            decide(ratio, self.thresholds["parameters"],
+                   "1/n + 0.02 minus PHC/real parameter ratio of the hypercomplex layers"),
+        ], "PHC layers: 1/n parameters at close accuracy")

@@ -19,6 +19,9 @@ SMALL = {
     "associative_recall": {"n_train": 100, "n_test": 50},
     "digits_canvas": {"canvas": 12, "background": 0.1},
     "stdlib_chars": {"max_chars": 20000, "seq_len": 32},
+    "symbolic": {"n_train": 100, "n_test": 50},
+    "sbm": {"n_nodes": 40},
+    "csbm": {"n_nodes": 40, "homophily": 0.2},
 }
 
 

@@ -5,8 +5,8 @@
 - Leaky ReLU: ``max(0, x) + a * min(0, x)`` (Maas et al., "Rectifier Nonlinearities Improve Neural
   Network Acoustic Models", 2013).
 - GELU: ``x * Phi(x)`` (Hendrycks & Gimpel, "Gaussian Error Linear Units", arXiv:1606.08415).
-- SiLU / Swish-1: ``x * sigmoid(x)`` (Elfwing et al., arXiv:1702.03118; Ramachandran et al.,
-  "Searching for Activation Functions", arXiv:1710.05941).
+- SiLU / Swish-1: ``x * sigmoid(x)`` (Elfwing et al., arXiv:1702.03118); Swish with a trainable
+  ``beta`` is ``swish`` in :mod:`neuralab.components.activations.self_gated`.
 - tanh, sigmoid, and the identity.
 """
 
@@ -42,7 +42,7 @@ def gelu(*, approximate: Literal["none", "tanh"] = "none") -> nn.Module:
     return nn.GELU(approximate=approximate)
 
 
-@register("activation", "silu", tags=SAFE, gain="relu", aliases=("swish",),
+@register("activation", "silu", tags=SAFE, gain="relu", aliases=("swish1",),
           paper="Sigmoid-Weighted Linear Units for Neural Network Function Approximation in "
           "Reinforcement Learning", arxiv="1702.03118")
 def silu() -> nn.Module:

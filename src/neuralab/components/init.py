@@ -100,8 +100,14 @@ def default(module: nn.Module, *, gain: float = 1.0) -> None:
 
 
 def initialize(module: nn.Module, scheme: str, activation: str = "relu") -> nn.Module:
-    """Apply the registered ``scheme`` to ``module`` with the gain of ``activation``."""
+    """Apply the registered ``scheme`` to ``module`` with the gain of ``activation``.
+
+    Schemes that depend on more than the gain (the critical initialization) also take the
+    activation's name as the keyword ``activation``.
+    """
     from neuralab.components.activations import activation_gain
 
-    REGISTRY.create("init", scheme, module, gain=activation_gain(activation))
+    entry = REGISTRY.get("init", scheme)
+    extra = {"activation": activation} if "activation" in entry.hyperparameters else {}
+    entry.create(module, gain=activation_gain(activation), **extra)
     return module

@@ -27,6 +27,7 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from neuralab.components.parametrization import param_groups
 from neuralab.config import RunConfig
 from neuralab.data.batching import TensorBatcher
 from neuralab.data.dataset import Dataset, load_dataset
@@ -78,8 +79,10 @@ class Trainer:
         self.model: Model = build_model(config.model.name, self.data.spec, config.model.params,
                                         seed=derive_seed(config.seed, "init"),
                                         init_scale=config.train.init_scale).to(self.device)
-        self.optimizer = make_optimizer(config.optim.name, self.model.parameters(), config.optim.params)
-        for group in self.optimizer.param_groups:
+        self.optimizer = make_optimizer(config.optim.name, param_groups(self.model, config.optim.name),
+                                        config.optim.params)
+        for group in self.optimizer.param_groups:  # per-layer scales of an abc parametrization
+            group["lr"] = group["lr"] * group.get("lr_scale", 1.0)
             group.setdefault("initial_lr", group["lr"])
         self.schedule = make_schedule(config.schedule.name, config.train.steps, config.schedule.params)
         self.batcher = TensorBatcher(self.data.x_train.shape[0], config.train.batch_size,

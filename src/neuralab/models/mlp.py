@@ -3,6 +3,10 @@
 ``h_0 = flatten(x)``, ``h_l = dropout(act(norm(W_l h_{l-1} + b_l)))`` for ``l = 1..depth``, and
 ``y = W_out h_depth + b_out``. With ``depth = 0`` this is logistic (softmax) regression. Token
 inputs are embedded (``embed_dim`` per token) and concatenated first.
+
+``parametrization`` (``"sp"``, ``"ntk"``, ``"mup"``; default ``"none"``: the ``init`` scheme only)
+re-initializes the layers as an abc-parametrization relative to ``base_width`` and sets per-layer
+learning-rate scales that the trainer applies (:mod:`neuralab.components.parametrization`).
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ from torch import nn
 from neuralab.components.activations import make_activation
 from neuralab.components.init import initialize
 from neuralab.components.norms import make_norm
+from neuralab.components.parametrization import apply_parametrization
 from neuralab.data.dataset import DataSpec
 from neuralab.models.base import Model
-from neuralab.registry import register, registered_name
+from neuralab.registry import REGISTRY, register, registered_name
 
 ActivationName = registered_name("activation")
 NormName = registered_name("norm")
@@ -40,7 +45,8 @@ class MLP(Model):
     """A stack of :class:`MLPBlock` and a linear head."""
 
     def __init__(self, spec: DataSpec, *, width: int, depth: int, activation: str, norm: str,
-                 init: str, dropout: float, bias: bool, embed_dim: int):
+                 init: str, dropout: float, bias: bool, embed_dim: int,
+                 parametrization: str = "none", base_width: int = 64):
         super().__init__()
         self.embed = nn.Embedding(spec.vocab_size, embed_dim) if spec.tokens else None
         d = spec.n_inputs * (embed_dim if spec.tokens else 1)
@@ -51,6 +57,8 @@ class MLP(Model):
         self.head = nn.Linear(d, spec.n_outputs)
         initialize(self.blocks, init, activation)
         initialize(self.head, init, "linear")
+        if parametrization != "none":
+            apply_parametrization(self, parametrization, base_width=base_width, activation=activation)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         if self.embed is not None:
@@ -79,14 +87,19 @@ def mlp(
     dropout: float = 0.0,
     bias: bool = True,
     embed_dim: int = 32,
+    parametrization: str = "none",
+    base_width: int = 64,
 ) -> MLP:
     """Multi-layer perceptron: `depth` hidden layers of `width` units."""
     if width < 1 or depth < 0:
         raise ValueError(f"need width >= 1 and depth >= 0, got width={width}, depth={depth}")
     if spec.task == "sequence":
         raise ValueError("mlp maps one input to one output; use a sequence model for sequence tasks")
+    if parametrization != "none":
+        REGISTRY.get("parametrization", parametrization)
     return MLP(spec, width=width, depth=depth, activation=activation, norm=norm, init=init,
-               dropout=dropout, bias=bias, embed_dim=embed_dim)
+               dropout=dropout, bias=bias, embed_dim=embed_dim, parametrization=parametrization,
+               base_width=base_width)
 
 
 @register("model", "logistic", aliases=("logreg", "linear"), tags={"vmap_safe"})

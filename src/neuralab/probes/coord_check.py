@@ -25,7 +25,7 @@ from torch import nn
 from neuralab.components.parametrization import param_groups
 from neuralab.engine.metrics import record
 from neuralab.optim.build import make_optimizer
-from neuralab.probes.hooks import capture
+from neuralab.probes.hooks import capture, model_mode
 
 ModelFactory = Callable[[int, int], nn.Module]  # (width, seed) -> model
 
@@ -65,13 +65,8 @@ def coord_check(make_model: ModelFactory, widths: Sequence[int], batches: Sequen
 
 @torch.no_grad()
 def _features(model: nn.Module, x: torch.Tensor, points: list[str] | None) -> dict[str, torch.Tensor]:
-    was_training = model.training
-    model.eval()
-    try:
-        with capture(model, points) as acts:
-            model(x)
-    finally:
-        model.train(was_training)
+    with model_mode(model, training=False), capture(model, points) as acts:
+        model(x)
     return dict(acts)
 
 

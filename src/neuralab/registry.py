@@ -43,6 +43,7 @@ PART_PACKAGES = (
     "neuralab.training",
     "neuralab.probes",
     "neuralab.compress",
+    "neuralab.methods",
     "neuralab.claims",
 )
 

@@ -1,7 +1,9 @@
 """Train one model from a :class:`~neuralab.config.RunConfig`.
 
 The loop: draw a batch from a :class:`~neuralab.data.TensorBatcher`, set each parameter group's
-rate to ``initial_lr * schedule(step)``, take an optimizer step, and every ``eval_every`` steps
+rate to ``initial_lr * schedule(step)``, compute the model's ``training_loss`` and its gradient,
+take an optimizer step (optimizers with ``needs_closure``, such as SAM, receive a closure that
+recomputes loss and gradient and call it as often as they need), and every ``eval_every`` steps
 evaluate on the train subset and the test set. Every random draw is derived from the run's seed
 (``derive_seed(seed, "init" | "data" | "dropout")``), so a run is a pure function of its config;
 checkpoints hold the optimizer, the RNG state and the data position, and a resumed run ends with
@@ -161,7 +163,6 @@ class Trainer:
 
     def _loop(self, total: int) -> tuple[str, int | None]:
         cfg = self.config.train
-        spec = self.data.spec
         self.model.train()
         bar = self._bar(total)
         start = time.perf_counter() - self.elapsed
@@ -171,17 +172,18 @@ class Trainer:
                 for group in self.optimizer.param_groups:
                     group["lr"] = group["initial_lr"] * factor
                 idx = self.batcher.next().to(self.device)
-                loss = loss_fn(spec, self.model(self.x_train[idx]), self.y_train[idx])
+                closure = self._closure(self.x_train[idx], self.y_train[idx])
+                if getattr(self.optimizer, "needs_closure", False):
+                    loss = self.optimizer.step(closure)  # e.g. SAM: two gradients per step
+                else:
+                    loss = closure()
                 value = float(loss.detach())
                 if not math.isfinite(value):
                     self.elapsed = time.perf_counter() - start
                     self.log.extend([record(self.run_id, self.step, "diverged", 1.0)])
                     return "diverged", self.step
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if cfg.grad_clip:
-                    nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
-                self.optimizer.step()
+                if not getattr(self.optimizer, "needs_closure", False):
+                    self.optimizer.step()
                 self.step += 1
                 self._interval[0] += value
                 self._interval[1] += 1
@@ -199,6 +201,21 @@ class Trainer:
                 bar.close()
         self.elapsed = time.perf_counter() - start
         return "completed", None
+
+    def _closure(self, x: torch.Tensor, y: torch.Tensor) -> Callable[[], torch.Tensor]:
+        """Zero the gradients, compute the model's training loss on ``(x, y)``, backpropagate
+        (and clip); return the loss. Optimizers with ``needs_closure`` call it themselves."""
+        spec, clip = self.data.spec, self.config.train.grad_clip
+
+        def closure() -> torch.Tensor:
+            self.optimizer.zero_grad(set_to_none=True)
+            loss = self.model.training_loss(x, y, lambda out, target: loss_fn(spec, out, target))
+            loss.backward()
+            if clip:
+                nn.utils.clip_grad_norm_(self.model.parameters(), clip)
+            return loss
+
+        return closure
 
     def _device_data(self) -> Dataset:
         if self.device.type == "cpu":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
@@ -21,6 +21,7 @@ class Model(nn.Module):
       features, or ``(B, T, F)`` for per-position outputs).
     - ``forward_head(features)``: logits or regression outputs.
     - ``probe_points()``: ``{name: module}`` whose outputs probes may hook, in depth order.
+    - ``training_loss(x, y, criterion)``: what the trainer minimizes (``criterion(self(x), y)``).
     """
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
@@ -34,6 +35,18 @@ class Model(nn.Module):
 
     def probe_points(self) -> dict[str, nn.Module]:
         return {}
+
+    def training_loss(self, x: torch.Tensor, y: torch.Tensor,
+                      criterion: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> torch.Tensor:
+        """The objective the trainer minimizes on a batch: ``criterion(self(x), y)``.
+
+        A head with its own ``training_loss(features, y, criterion)`` (multi-sample dropout, which
+        averages the loss over several dropout masks) takes over in training mode.
+        """
+        head = getattr(self, "head", None)
+        if self.training and hasattr(head, "training_loss"):
+            return head.training_loss(self.forward_features(x), y, criterion)
+        return criterion(self(x), y)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

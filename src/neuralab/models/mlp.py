@@ -4,6 +4,10 @@
 ``y = W_out h_depth + b_out``. With ``depth = 0`` this is logistic (softmax) regression. Token
 inputs are embedded (``embed_dim`` per token) and concatenated first.
 
+``head_dropout > 0`` puts dropout before the head; with ``dropout_samples = K > 1`` it is
+multi-sample dropout, the training loss averaged over ``K`` masks
+(:mod:`neuralab.components.multi_sample_dropout`).
+
 ``parametrization`` (``"sp"``, ``"ntk"``, ``"mup"``; default ``"none"``: the ``init`` scheme only)
 re-initializes the layers as an abc-parametrization relative to ``base_width`` and sets per-layer
 learning-rate scales that the trainer applies (:mod:`neuralab.components.parametrization`).
@@ -16,6 +20,7 @@ from torch import nn
 
 from neuralab.components.activations import make_activation
 from neuralab.components.init import initialize
+from neuralab.components.multi_sample_dropout import MultiSampleDropout
 from neuralab.components.norms import make_norm
 from neuralab.components.parametrization import apply_parametrization
 from neuralab.data.dataset import DataSpec
@@ -46,7 +51,8 @@ class MLP(Model):
 
     def __init__(self, spec: DataSpec, *, width: int, depth: int, activation: str, norm: str,
                  init: str, dropout: float, bias: bool, embed_dim: int,
-                 parametrization: str = "none", base_width: int = 64):
+                 parametrization: str = "none", base_width: int = 64, head_dropout: float = 0.0,
+                 dropout_samples: int = 1):
         super().__init__()
         self.embed = nn.Embedding(spec.vocab_size, embed_dim) if spec.tokens else None
         d = spec.n_inputs * (embed_dim if spec.tokens else 1)
@@ -55,6 +61,8 @@ class MLP(Model):
             self.blocks.append(MLPBlock(d, width, activation, norm, dropout, bias))
             d = width
         self.head = nn.Linear(d, spec.n_outputs)
+        if head_dropout > 0:
+            self.head = MultiSampleDropout(self.head, head_dropout, dropout_samples)
         initialize(self.blocks, init, activation)
         initialize(self.head, init, "linear")
         if parametrization != "none":
@@ -89,6 +97,8 @@ def mlp(
     embed_dim: int = 32,
     parametrization: str = "none",
     base_width: int = 64,
+    head_dropout: float = 0.0,
+    dropout_samples: int = 1,
 ) -> MLP:
     """Multi-layer perceptron: `depth` hidden layers of `width` units."""
     if width < 1 or depth < 0:
@@ -99,7 +109,7 @@ def mlp(
         REGISTRY.get("parametrization", parametrization)
     return MLP(spec, width=width, depth=depth, activation=activation, norm=norm, init=init,
                dropout=dropout, bias=bias, embed_dim=embed_dim, parametrization=parametrization,
-               base_width=base_width)
+               base_width=base_width, head_dropout=head_dropout, dropout_samples=dropout_samples)
 
 
 @register("model", "logistic", aliases=("logreg", "linear"), tags={"vmap_safe"})

@@ -1,6 +1,6 @@
 """Trainable matrix activation: a diagonal matrix of trainable piecewise-constant slopes.
 
-Liu, Li & Zikatanov, "Neural networks with trainable matrix activation functions"
+Liu, Cao, Li & Zikatanov, "Neural networks with trainable matrix activation functions"
 (arXiv:2109.09948). ReLU is ``relu(x) = D(x) x`` with ``D(x)`` diagonal and entries 0 or 1 by the
 sign of ``x``. The paper generalizes ``D`` to trainable values on fixed intervals: with knots
 ``s_1 < ... < s_K`` cutting the line into ``K + 1`` intervals,

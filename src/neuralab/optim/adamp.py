@@ -55,7 +55,36 @@ def project_radial(w: torch.Tensor, grad: torch.Tensor, step: torch.Tensor, *, d
     return step, False
 
 
-class AdamP(torch.optim.Optimizer):
+class ProjectedOptimizer(torch.optim.Optimizer):
+    """The shared step: a base direction, the radial projection, decoupled weight decay."""
+
+    def direction(self, w: torch.Tensor, g: torch.Tensor, state: dict, group: dict) -> tuple[torch.Tensor, float]:
+        """The base optimizer's step direction and step size for ``w`` with gradient ``g``."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for w in group["params"]:
+                if w.grad is None:
+                    continue
+                direction, step_size = self.direction(w, w.grad, self.state[w], group)
+                ratio = 1.0
+                if w.dim() > 1:
+                    direction, projected = project_radial(w, w.grad, direction, delta=group["delta"],
+                                                          eps=group["eps"])
+                    ratio = group["wd_ratio"] if projected else 1.0
+                if group["weight_decay"] > 0:
+                    w.mul_(1 - group["lr"] * group["weight_decay"] * ratio)
+                w.add_(direction, alpha=-step_size)
+        return loss
+
+
+class AdamP(ProjectedOptimizer):
     """Adam with the radial component of updates removed for scale-invariant weights."""
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
@@ -65,42 +94,23 @@ class AdamP(torch.optim.Optimizer):
                         wd_ratio=wd_ratio, nesterov=nesterov)
         super().__init__(params, defaults)
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            b1, b2 = group["betas"]
-            for w in group["params"]:
-                if w.grad is None:
-                    continue
-                g = w.grad
-                state = self.state[w]
-                if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = torch.zeros_like(w)
-                    state["exp_avg_sq"] = torch.zeros_like(w)
-                state["step"] += 1
-                m, v = state["exp_avg"], state["exp_avg_sq"]
-                m.mul_(b1).add_(g, alpha=1 - b1)
-                v.mul_(b2).addcmul_(g, g, value=1 - b2)
-                bc1, bc2 = 1 - b1 ** state["step"], 1 - b2 ** state["step"]
-                denom = (v.sqrt() / math.sqrt(bc2)).add_(group["eps"])
-                direction = (b1 * m + (1 - b1) * g) / denom if group["nesterov"] else m / denom
-                ratio = 1.0
-                if w.dim() > 1:
-                    direction, projected = project_radial(w, g, direction, delta=group["delta"],
-                                                          eps=group["eps"])
-                    ratio = group["wd_ratio"] if projected else 1.0
-                if group["weight_decay"] > 0:
-                    w.mul_(1 - group["lr"] * group["weight_decay"] * ratio)
-                w.add_(direction, alpha=-group["lr"] / bc1)
-        return loss
+    def direction(self, w, g, state, group):
+        b1, b2 = group["betas"]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = torch.zeros_like(w)
+            state["exp_avg_sq"] = torch.zeros_like(w)
+        state["step"] += 1
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m.mul_(b1).add_(g, alpha=1 - b1)
+        v.mul_(b2).addcmul_(g, g, value=1 - b2)
+        bc1, bc2 = 1 - b1 ** state["step"], 1 - b2 ** state["step"]
+        denom = (v.sqrt() / math.sqrt(bc2)).add_(group["eps"])
+        direction = (b1 * m + (1 - b1) * g) / denom if group["nesterov"] else m / denom
+        return direction, group["lr"] / bc1
 
 
-class SGDP(torch.optim.Optimizer):
+class SGDP(ProjectedOptimizer):
     """SGD with momentum, with the radial component removed for scale-invariant weights."""
 
     def __init__(self, params, lr: float = 0.1, momentum: float = 0.9, dampening: float = 0.0,
@@ -110,34 +120,14 @@ class SGDP(torch.optim.Optimizer):
                         nesterov=nesterov, eps=eps, delta=delta, wd_ratio=wd_ratio)
         super().__init__(params, defaults)
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            mu = group["momentum"]
-            for w in group["params"]:
-                if w.grad is None:
-                    continue
-                g = w.grad
-                state = self.state[w]
-                if "momentum" not in state:
-                    state["momentum"] = g.clone()
-                else:
-                    state["momentum"].mul_(mu).add_(g, alpha=1 - group["dampening"])
-                buf = state["momentum"]
-                direction = g + mu * buf if group["nesterov"] else buf
-                ratio = 1.0
-                if w.dim() > 1:
-                    direction, projected = project_radial(w, g, direction, delta=group["delta"],
-                                                          eps=group["eps"])
-                    ratio = group["wd_ratio"] if projected else 1.0
-                if group["weight_decay"] > 0:
-                    w.mul_(1 - group["lr"] * group["weight_decay"] * ratio)
-                w.add_(direction, alpha=-group["lr"])
-        return loss
+    def direction(self, w, g, state, group):
+        mu = group["momentum"]
+        if "momentum" not in state:
+            state["momentum"] = g.clone()
+        else:
+            state["momentum"].mul_(mu).add_(g, alpha=1 - group["dampening"])
+        buf = state["momentum"]
+        return (g + mu * buf if group["nesterov"] else buf), group["lr"]
 
 
 @register("optimizer", "adamp", **PAPER)

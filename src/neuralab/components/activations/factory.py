@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import torch
 from torch import nn
 from torch.nn import init as nn_init
 
@@ -24,3 +25,12 @@ def activation_gain(name: str) -> float:
     if gain == "leaky_relu":
         return nn_init.calculate_gain("leaky_relu", 0.01)
     return nn_init.calculate_gain(gain) if gain != "sqrt2" else math.sqrt(2.0)
+
+
+def scalar_parameter(module: nn.Module, name: str, value: float, learnable: bool) -> None:
+    """Give ``module`` a scalar ``name``: a trainable parameter, or a buffer when fixed."""
+    tensor = torch.tensor(float(value))
+    if learnable:
+        module.register_parameter(name, nn.Parameter(tensor))
+    else:
+        module.register_buffer(name, tensor)

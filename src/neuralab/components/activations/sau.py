@@ -20,6 +20,7 @@ import math
 import torch
 from torch import nn
 
+from neuralab.components.activations.factory import scalar_parameter
 from neuralab.registry import register
 
 
@@ -31,11 +32,7 @@ class SAU(nn.Module):
         if n <= 0:
             raise ValueError(f"n must be positive, got {n}")
         self.alpha = float(alpha)
-        value = torch.tensor(float(n))
-        if learnable:
-            self.n = nn.Parameter(value)
-        else:
-            self.register_buffer("n", value)
+        scalar_parameter(self, "n", n, learnable)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         a, n = self.alpha, self.n

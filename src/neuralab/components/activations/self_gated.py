@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from neuralab.components.activations.factory import scalar_parameter
 from neuralab.registry import register
 
 
@@ -22,11 +23,7 @@ class Swish(nn.Module):
 
     def __init__(self, beta: float = 1.0, learnable: bool = True):
         super().__init__()
-        value = torch.tensor(float(beta))
-        if learnable:
-            self.beta = nn.Parameter(value)
-        else:
-            self.register_buffer("beta", value)
+        scalar_parameter(self, "beta", beta, learnable)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * torch.sigmoid(self.beta * x)  # (...) -> (...)

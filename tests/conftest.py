@@ -15,6 +15,9 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 @pytest.fixture(autouse=True)
 def _threads_and_seed():
+    # One intra-op thread: test tensors are small, and on a shared, busy machine two spinning
+    # threads per process make small ops an order of magnitude slower.
+    torch.set_num_threads(1)
     torch.manual_seed(0)
     yield
 
@@ -28,6 +31,7 @@ def cli_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")
     env.pop("NEURALAB_HOME", None)
+    env.setdefault("OMP_NUM_THREADS", "1")
     env.update(extra)
     return env
 

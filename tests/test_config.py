@@ -35,7 +35,7 @@ def test_parse_value():
 
 
 @pytest.mark.parametrize("override, message", [
-    ("model.widht=3", "model.widht: unknown parameter; allowed: activation, bias, depth"),
+    ("model.widht=3", "model.widht: unknown parameter; allowed: activation, base_width, bias, depth"),
     ("model.width=abc", "model.width: Input should be a valid integer"),
     ("model.activation=gleu", "did you mean 'gelu'"),
     ("model.name=mpl", "model.name: unknown model 'mpl'; did you mean 'mlp'"),

@@ -80,3 +80,35 @@ def test_boosting_starts_from_the_best_constant_and_merges_rounds_into_one_mlp()
     assert (model(x).argmax(-1) == y).float().mean() > 0.85
     r = pseudo_residuals(SPEC, torch.zeros(2, 3), torch.tensor([0, 2]))
     torch.testing.assert_close(r, torch.tensor([[2 / 3, -1 / 3, -1 / 3], [-1 / 3, -1 / 3, 2 / 3]]))
+
+
+def test_pbt_exploit_copies_the_top_member_and_explore_perturbs_its_hyper_parameters():
+    from neuralab.config import build_config
+    from neuralab.data.dataset import load_dataset
+    from neuralab.methods.population_based_training import PopulationBasedTraining
+
+    configs = [build_config({"seed": s, "data": {"name": "xor_clusters"},
+                             "model": {"name": "mlp", "width": 8},
+                             "optim": {"name": "adam", "lr": lr, "weight_decay": 0.0},
+                             "train": {"steps": 4}})
+               for s, lr in enumerate((1e-4, 1e-3, 1e-2, 3e-2))]
+    data = load_dataset("xor_clusters")
+    pbt = PopulationBasedTraining(configs, ready_every=2, validation=(data.x_test, data.y_test),
+                                  truncation=0.25, seed=0)
+    pop = pbt.population
+    pop.train_step()
+    pop.train_step()
+    scores = pbt.scores()
+    worst, best = min(range(4), key=lambda i: scores[i]), max(range(4), key=lambda i: scores[i])
+    pbt.ready()
+    source = int(next(r["value"] for r in pbt.records if r["metric"] == "exploit_source"))
+    assert source == best  # truncation 1/4 of 4 members: the top one
+    for name, p in pop.params.items():
+        torch.testing.assert_close(p[worst], p[source])
+        for state in pop.optimizer.state[name].values():
+            torch.testing.assert_close(state[worst], state[source])
+    ratio = pbt.hyper(worst)["lr"] / pbt.hyper(source)["lr"]
+    assert min(abs(ratio - 0.8), abs(ratio - 1.2)) < 1e-9
+    assert pbt.schedules[worst][-1] == (2, pbt.hyper(worst))
+    result = pbt.fit()
+    assert pop.step == 4 and 0 <= result.best < 4

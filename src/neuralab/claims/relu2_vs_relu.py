@@ -1,0 +1,26 @@
+"""Squared ReLU reaches a lower char-LM test loss than ReLU at equal steps.
+
+Zhang et al., "ReLU^2 Wins: Discovering Efficient Activation Functions for Sparse LLMs"
+(arXiv:2402.03804), after So et al.'s Primer (arXiv:2109.08668): squared ReLU gives the best
+performance-sparsity trade-off; here only its loss against ReLU is tested.
+
+Experiment and verdict: the shared activation sweep (:mod:`neuralab.claims._activation_sweep`),
+relu2 against relu on the char lm testbed, over seeds
+0, 1, 2; reproduced when the mean effect is above 0 and at least two thirds of
+the seeds agree.
+"""
+
+from __future__ import annotations
+
+from neuralab.claims._activation_sweep import ActivationVersusReLU
+from neuralab.registry import register
+
+
+@register("claim", "relu2_vs_relu",
+          paper="ReLU^2 Wins: Discovering Efficient Activation Functions for Sparse "
+          "LLMs",
+          arxiv="2402.03804")
+class SquaredReLUVersusReLU(ActivationVersusReLU):
+    statement = "Squared ReLU reaches a lower char-LM test loss than ReLU at equal steps."
+    seeds = (0, 1, 2)
+    comparisons = (('char_lm', 'relu2'),)

@@ -93,7 +93,8 @@ class CurseOfDepth(Claim):
         loss = {a: by_seed(records, a, "test_loss") for a in ARMS}
         seeds = sorted(set(growth["pre"]) & set(growth["scaled"]))
         t = self.thresholds
-        notes = (f"variance growth pre {_mean(growth['pre']):.3g}, scaled {_mean(growth['scaled']):.3g}; "
+        notes = (f"variance growth pre {_mean(growth['pre']):.3g}, "
+                 f"scaled {_mean(growth['scaled']):.3g}; "
                  f"deep-block drop pre {_mean(drop['pre']):.3g}, scaled {_mean(drop['scaled']):.3g}; "
                  f"loss pre {_mean(loss['pre']):.4g}, scaled {_mean(loss['scaled']):.4g}")
         parts = [

@@ -75,7 +75,8 @@ class MuP(Claim):
                 for width in b["transfer_widths"]:
                     for log2_lr in b["log2_lrs"]:
                         arm = f"{p}/w{width}/lr{log2_lr}"
-                        arm_rows, _ = train_arm(arm, seed, mlp_config(p, width, 2.0**log2_lr, b["steps"]))
+                        config = mlp_config(p, width, 2.0**log2_lr, b["steps"])
+                        arm_rows, _ = train_arm(arm, seed, config)
                         rows += arm_rows
                     if progress:
                         progress(f"{p} width {width} seed {seed}: learning-rate sweep done")
@@ -130,5 +131,5 @@ class MuP(Claim):
         widths = sorted({w for _, w in best})
         if len(widths) < 2:
             return {}
-        return {s: abs(best[(s, widths[-1])][1] - best[(s, widths[0])][1])
-                for s in sorted({s for s, _ in best}) if (s, widths[0]) in best and (s, widths[-1]) in best}
+        seeds = sorted({s for s, _ in best if (s, widths[0]) in best and (s, widths[-1]) in best})
+        return {s: abs(best[(s, widths[-1])][1] - best[(s, widths[0])][1]) for s in seeds}

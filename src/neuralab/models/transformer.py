@@ -163,7 +163,8 @@ class Transformer(Model):
         indices = frozenset(int(i) for i in indices)
         bad = sorted(i for i in indices if not 0 <= i < len(self.blocks))
         if bad:
-            raise NeuralabError(f"cannot drop blocks {bad}: the model has blocks 0..{len(self.blocks) - 1}")
+            raise NeuralabError(f"cannot drop blocks {bad}: the model has blocks "
+                                f"0..{len(self.blocks) - 1}")
         before, self.skipped = self.skipped, self.skipped | indices
         try:
             yield self

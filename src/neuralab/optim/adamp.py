@@ -58,7 +58,8 @@ def project_radial(w: torch.Tensor, grad: torch.Tensor, step: torch.Tensor, *, d
 class ProjectedOptimizer(torch.optim.Optimizer):
     """The shared step: a base direction, the radial projection, decoupled weight decay."""
 
-    def direction(self, w: torch.Tensor, g: torch.Tensor, state: dict, group: dict) -> tuple[torch.Tensor, float]:
+    def direction(self, w: torch.Tensor, g: torch.Tensor, state: dict,
+                  group: dict) -> tuple[torch.Tensor, float]:
         """The base optimizer's step direction and step size for ``w`` with gradient ``g``."""
         raise NotImplementedError
 

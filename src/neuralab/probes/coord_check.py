@@ -30,10 +30,12 @@ from neuralab.probes.hooks import capture, model_mode
 ModelFactory = Callable[[int, int], nn.Module]  # (width, seed) -> model
 
 
-def coord_check(make_model: ModelFactory, widths: Sequence[int], batches: Sequence[tuple[torch.Tensor, torch.Tensor]],
+def coord_check(make_model: ModelFactory, widths: Sequence[int],
+                batches: Sequence[tuple[torch.Tensor, torch.Tensor]],
                 criterion: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *,
                 optimizer: str = "adam", lr: float = 1e-3, seeds: Iterable[int] = (0,),
-                points: Iterable[str] | None = None, probe_x: torch.Tensor | None = None) -> list[dict[str, Any]]:
+                points: Iterable[str] | None = None,
+                probe_x: torch.Tensor | None = None) -> list[dict[str, Any]]:
     """Train each (width, seed) for ``len(batches)`` steps and record features' movement.
 
     Records: ``run = "w{width}"``, ``member = seed``, ``step = t`` (1..steps), ``layer`` = probe

@@ -36,7 +36,8 @@ def task_loss(outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
                            ignore_index=IGNORE_INDEX)
 
 
-def point_parameters(model: nn.Module, points: Iterable[str] | None = None) -> dict[str, list[nn.Parameter]]:
+def point_parameters(model: nn.Module,
+                     points: Iterable[str] | None = None) -> dict[str, list[nn.Parameter]]:
     """``{probe point: its trainable parameters}`` (points without parameters are left out)."""
     out = {}
     for name, module in probe_modules(model, points).items():

@@ -41,7 +41,8 @@ class MatrixActivation(nn.Module):
         return f"knots={tuple(round(k, 4) for k in self.knots.tolist())}"
 
 
-@register("activation", "matrix_activation", aliases=("tmaf",), tags={"vmap_safe", "elementwise", "learnable", "deterministic_init"},
+@register("activation", "matrix_activation", aliases=("tmaf",),
+          tags={"vmap_safe", "elementwise", "learnable", "deterministic_init"},
           gain="relu", paper="Neural networks with trainable matrix activation functions",
           arxiv="2109.09948")
 def matrix_activation(*, knots: tuple[float, ...] = (-1.0, 0.0, 1.0)) -> MatrixActivation:

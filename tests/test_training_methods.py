@@ -5,8 +5,8 @@ import torch
 import torch.nn.functional as F
 
 from neuralab.data.dataset import DataSpec
-from neuralab.methods.continual_backprop import ContinualBackprop
-from neuralab.methods.gradient_boosting import constant_fit, fit_boosted_mlp, pseudo_residuals
+from neuralab.training.continual_backprop import ContinualBackprop
+from neuralab.training.gradient_boosting import constant_fit, fit_boosted_mlp, pseudo_residuals
 from neuralab.models.base import build_model
 
 SPEC = DataSpec("classification", (12,), 3)
@@ -85,7 +85,7 @@ def test_boosting_starts_from_the_best_constant_and_merges_rounds_into_one_mlp()
 def test_pbt_exploit_copies_the_top_member_and_explore_perturbs_its_hyper_parameters():
     from neuralab.config import build_config
     from neuralab.data.dataset import load_dataset
-    from neuralab.methods.population_based_training import PopulationBasedTraining
+    from neuralab.training.population_based_training import PopulationBasedTraining
 
     configs = [build_config({"seed": s, "data": {"name": "xor_clusters"},
                              "model": {"name": "mlp", "width": 8},
@@ -112,3 +112,21 @@ def test_pbt_exploit_copies_the_top_member_and_explore_perturbs_its_hyper_parame
     assert pbt.schedules[worst][-1] == (2, pbt.hyper(worst))
     result = pbt.fit()
     assert pop.step == 4 and 0 <= result.best < 4
+
+
+def test_registered_methods_train_a_model_on_a_dataset():
+    from neuralab.data.dataset import load_dataset
+    from neuralab.registry import REGISTRY
+    from neuralab.training.gradient_boosting import BoostedMLP
+
+    data = load_dataset("xor_clusters")
+    model = build_model("mlp", data.spec, {"width": 16})
+    rows = REGISTRY.create("method", "continual_backprop", model, data, steps=30, maturity=5,
+                           replacement_rate=0.05)
+    metrics = {r["metric"] for r in rows}
+    assert {"batch_loss", "units_replaced", "test_accuracy"} <= metrics
+    assert not model.blocks[0]._forward_hooks  # the utility hooks are removed afterwards
+    boosted = BoostedMLP(data.spec)
+    rows = REGISTRY.create("method", "gradient_boosting", boosted, data, steps=40, rounds=3)
+    losses = [r["value"] for r in rows if r["metric"] == "train_loss"]
+    assert len(losses) == 3 and losses[-1] < losses[0] and boosted.hidden.out_features == 24

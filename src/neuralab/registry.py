@@ -43,7 +43,6 @@ PART_PACKAGES = (
     "neuralab.training",
     "neuralab.probes",
     "neuralab.compress",
-    "neuralab.methods",
     "neuralab.claims",
 )
 

@@ -2,7 +2,7 @@
 
 Dohare et al., "Loss of Plasticity in Deep Continual Learning" (arXiv:2306.13812). Trained on a
 long sequence of tasks, a network with ordinary backpropagation gradually loses its ability to
-learn a new task, while continual backpropagation (:mod:`neuralab.methods.continual_backprop`,
+learn a new task, while continual backpropagation (:mod:`neuralab.training.continual_backprop`,
 which reinitializes a small fraction of mature, low-utility units) keeps it.
 
 Experiment: online permuted MNIST-1D. Each task applies a new random permutation to the 40 input
@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from neuralab.claims.base import Claim, Progress, Verdict, by_seed, claim_record, combine, decide
 from neuralab.data.dataset import load_dataset
-from neuralab.methods.continual_backprop import ContinualBackprop
+from neuralab.training.continual_backprop import ContinualBackprop
 from neuralab.models.base import build_model
 from neuralab.registry import register
 from neuralab.seed import derive_seed, generator

@@ -1,7 +1,7 @@
 """Population Based Training beats random search at the same compute, and finds schedules.
 
 Jaderberg et al., "Population Based Training of Neural Networks" (arXiv:1711.09846): exploiting
-and exploring a population's hyper-parameters during training (:mod:`neuralab.methods.
+and exploring a population's hyper-parameters during training (:mod:`neuralab.training.
 population_based_training`) is claimed to end better than training the same number of models
 with fixed hyper-parameters, and to discover hyper-parameter schedules.
 
@@ -33,7 +33,7 @@ from neuralab.claims.base import Claim, Progress, Verdict, by_seed, claim_record
 from neuralab.config import build_config
 from neuralab.data.dataset import load_dataset
 from neuralab.engine.member_metrics import evaluate_members
-from neuralab.methods.population_based_training import PopulationBasedTraining
+from neuralab.training.population_based_training import PopulationBasedTraining
 from neuralab.registry import register
 from neuralab.seed import derive_seed, generator
 

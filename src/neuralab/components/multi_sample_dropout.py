@@ -20,7 +20,6 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from neuralab.registry import register
 
 
 class MultiSampleDropout(nn.Module):
@@ -48,8 +47,3 @@ class MultiSampleDropout(nn.Module):
 
     def extra_repr(self) -> str:
         return f"p={self.dropout.p:g}, samples={self.samples}"
-
-
-register("method", "multi_sample_dropout", summary="Average the loss over K dropout masks of the "
-         "features with one shared head", paper="Multi-Sample Dropout for Accelerated Training and "
-         "Better Generalization", arxiv="1905.09788")(MultiSampleDropout)

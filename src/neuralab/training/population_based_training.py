@@ -15,6 +15,9 @@ lineage (the hyper-parameter history it inherited) is kept, so the schedule behi
 member can be read back. All random choices come from ``seed``; a diverged member (frozen by the
 population engine) ranks last and is revived by the copy.
 
+It trains a population described by run configs (not one model), so it is a class rather than a
+registered ``method``; the ``population_based_training`` claim runs it.
+
     pbt = PopulationBasedTraining(configs, ready_every=250, validation=(x_val, y_val))
     result = pbt.fit()
     result.best, result.schedules[result.best]
@@ -33,7 +36,6 @@ import torch
 from neuralab.config import RunConfig
 from neuralab.engine.metrics import record
 from neuralab.engine.population import Population
-from neuralab.registry import register
 from neuralab.seed import generator
 
 HYPER = ("lr", "weight_decay")
@@ -50,8 +52,6 @@ class PBTResult:
     population: Population | None = None
 
 
-@register("method", "population_based_training", aliases=("pbt",),
-          paper="Population Based Training of Neural Networks", arxiv="1711.09846")
 class PopulationBasedTraining:
     """Exploit and explore a population's hyper-parameters while it trains."""
 

@@ -20,6 +20,8 @@ activation; this is its simpler "contribution utility".)
     for x, y in batches:
         optimizer.zero_grad(); loss(model(x), y).backward(); optimizer.step()
         cbp.step()        # uses the activations of the last forward pass
+
+The registered method ``continual_backprop`` trains a model this way (Adam) on a dataset.
 """
 
 from __future__ import annotations
@@ -29,9 +31,12 @@ import math
 import torch
 from torch import nn
 
-from neuralab.errors import NeuralabError
+from neuralab.data.dataset import Dataset
+from neuralab.engine.metrics import evaluate, loss_fn, record
+from neuralab.errors import DivergedError, NeuralabError
 from neuralab.registry import REGISTRY, register
 from neuralab.seed import derive_seed, seeded
+from neuralab.training.loop import minibatches
 
 
 def mlp_layers(model: nn.Module) -> list[tuple[nn.Module, nn.Linear, nn.Linear]]:
@@ -44,8 +49,6 @@ def mlp_layers(model: nn.Module) -> list[tuple[nn.Module, nn.Linear, nn.Linear]]
     return [(b, b.linear, out) for b, out in zip(blocks, outs)]
 
 
-@register("method", "continual_backprop", aliases=("cbp",),
-          paper="Loss of Plasticity in Deep Continual Learning", arxiv="2306.13812")
 class ContinualBackprop:
     """Track utilities of an MLP's hidden units and reinitialize the least useful mature ones."""
 
@@ -127,3 +130,35 @@ def _gain(activation: str) -> float:
     from neuralab.components.activations import activation_gain
 
     return activation_gain(activation)
+
+
+@register("method", "continual_backprop", aliases=("cbp",),
+          paper="Loss of Plasticity in Deep Continual Learning", arxiv="2306.13812")
+def continual_backprop(model: nn.Module, data: Dataset, *, steps: int = 1000, lr: float = 1e-3,
+                       batch_size: int = 64, seed: int = 0, replacement_rate: float = 1e-4,
+                       decay: float = 0.99, maturity: int = 100,
+                       activation: str = "relu") -> list[dict]:
+    """Adam with continual backprop on an mlp; records batch loss, units replaced, test metrics."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    cbp = ContinualBackprop(model, opt, replacement_rate=replacement_rate, decay=decay,
+                            maturity=maturity, activation=activation, seed=seed)
+    batches = minibatches(data, batch_size, seed)
+    model.train()
+    rows = []
+    try:
+        for step in range(steps):
+            x, y = next(batches)
+            loss = loss_fn(data.spec, model(x), y)
+            if not math.isfinite(float(loss)):
+                raise DivergedError(step, float(loss))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            cbp.step()
+            if (step + 1) % max(1, steps // 10) == 0 or step + 1 == steps:
+                rows.append(record(None, step + 1, "batch_loss", float(loss)))
+                rows.append(record(None, step + 1, "units_replaced", cbp.replaced))
+    finally:
+        cbp.remove()
+    test = evaluate(model, data.spec, data.x_test, data.y_test)
+    return rows + [record(None, steps, f"test_{k}", v) for k, v in test.items()]

@@ -15,7 +15,9 @@ grows an ensemble:
    the ``W_t``, the output weights are ``shrinkage * V_t`` and the output bias ``c`` plus
    ``shrinkage * sum_t c_t``.
 
-The units trained last matter least, so the network can be truncated at test time:
+``grow(model, x, y)`` runs the rounds on a :class:`BoostedMLP`; the registered method
+``gradient_boosting`` does so on a dataset. The units trained last matter least, so the network can
+be truncated at test time:
 :meth:`BoostedMLP.truncated` keeps the first ``k`` rounds. ``features`` (a frozen feature
 extractor) lets the boosted layers sit on top of a deeper network, as the paper does with deep
 models; by default they read the inputs.
@@ -30,7 +32,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from neuralab.components.activations import make_activation
-from neuralab.data.dataset import DataSpec
+from neuralab.data.dataset import DataSpec, Dataset
+from neuralab.engine.metrics import evaluate, loss_fn, record
 from neuralab.models.base import Model
 from neuralab.registry import register
 from neuralab.seed import derive_seed, seeded
@@ -45,6 +48,7 @@ class BoostedMLP(Model):
         self.spec = spec
         self.features = features if features is not None else nn.Flatten()
         self.n_features = n_features or spec.n_inputs
+        self.activation = activation
         self.act = make_activation(activation)
         self.hidden = nn.Linear(self.n_features, 0)
         self.out = nn.Linear(0, spec.n_outputs)
@@ -96,28 +100,30 @@ def pseudo_residuals(spec: DataSpec, outputs: torch.Tensor, y: torch.Tensor) -> 
     return F.one_hot(y, spec.n_outputs).float() - torch.softmax(outputs, dim=-1)
 
 
-@register("method", "gradient_boosted_mlp", aliases=("gbnn",),
-          paper="Sequential Training of Neural Networks with Gradient Boosting", arxiv="1909.12098")
-def fit_boosted_mlp(spec: DataSpec, x: torch.Tensor, y: torch.Tensor, *, rounds: int = 10,
-                    units_per_round: int = 8, steps_per_round: int = 200, lr: float = 1e-2,
-                    shrinkage: float = 0.5, batch_size: int = 256, activation: str = "relu",
-                    features: nn.Module | None = None, seed: int = 0) -> BoostedMLP:
-    """Grow a :class:`BoostedMLP` on ``(x, y)`` by ``rounds`` rounds of ``units_per_round`` units."""
+def grow(model: BoostedMLP, x: torch.Tensor, y: torch.Tensor, *, rounds: int = 10,
+         units_per_round: int = 8, steps_per_round: int = 200, lr: float = 1e-2,
+         shrinkage: float = 0.5, batch_size: int = 256, seed: int = 0) -> list[float]:
+    """Add ``rounds`` rounds of units to ``model`` (the bias set first if it has no units yet).
+
+    Returns the training loss after each round.
+    """
+    spec = model.spec
     if spec.task == "sequence":
         raise ValueError("gradient boosting of the last layer fits classification or regression")
     with torch.no_grad():
-        feats = (features or nn.Flatten())(x).detach()
-    model = BoostedMLP(spec, activation=activation, features=features, n_features=feats.shape[1])
-    with torch.no_grad():
-        model.out.bias.copy_(constant_fit(spec, y))
-    act = make_activation(activation)
-    for t in range(rounds):
+        feats = model.features(x).detach()
+        if not model.round_sizes:
+            model.out.bias.copy_(constant_fit(spec, y))
+    losses = []
+    for t in range(len(model.round_sizes), len(model.round_sizes) + rounds):
         with torch.no_grad():
             residual = pseudo_residuals(spec, model.forward_head(model.act(model.hidden(feats))), y)
         with seeded(derive_seed(seed, "boost", t)):
-            part = nn.Sequential(nn.Linear(feats.shape[1], units_per_round), act,
+            part = nn.Sequential(nn.Linear(feats.shape[1], units_per_round),
+                                 make_activation(model.activation),
                                  nn.Linear(units_per_round, spec.n_outputs))
-            order = torch.randint(0, feats.shape[0], (steps_per_round, min(batch_size, feats.shape[0])))
+            order = torch.randint(0, feats.shape[0],
+                                  (steps_per_round, min(batch_size, feats.shape[0])))
         opt = torch.optim.Adam(part.parameters(), lr=lr)
         for idx in order:
             opt.zero_grad(set_to_none=True)
@@ -125,4 +131,30 @@ def fit_boosted_mlp(spec: DataSpec, x: torch.Tensor, y: torch.Tensor, *, rounds:
             opt.step()
         model.add_round(part[0].weight.detach(), part[0].bias.detach(), part[2].weight.detach(),
                         part[2].bias.detach(), shrinkage)
+        with torch.no_grad():
+            losses.append(float(loss_fn(spec, model(x), y)))
+    return losses
+
+
+def fit_boosted_mlp(spec: DataSpec, x: torch.Tensor, y: torch.Tensor, *, activation: str = "relu",
+                    features: nn.Module | None = None, **settings) -> BoostedMLP:
+    """A new :class:`BoostedMLP` on ``(x, y)``, grown by :func:`grow` with ``settings``."""
+    with torch.no_grad():
+        n_features = (features or nn.Flatten())(x[:1]).shape[1]
+    model = BoostedMLP(spec, activation=activation, features=features, n_features=n_features)
+    grow(model, x, y, **settings)
     return model
+
+
+@register("method", "gradient_boosting", aliases=("gbnn",),
+          paper="Sequential Training of Neural Networks with Gradient Boosting", arxiv="1909.12098")
+def gradient_boosting(model: BoostedMLP, data: Dataset, *, steps: int = 200, lr: float = 1e-2,
+                      batch_size: int = 256, seed: int = 0, rounds: int = 10,
+                      units_per_round: int = 8, shrinkage: float = 0.5) -> list[dict]:
+    """Grow ``model`` by ``rounds`` rounds (``steps`` Adam steps each); records loss per round."""
+    losses = grow(model, data.x_train, data.y_train, rounds=rounds, units_per_round=units_per_round,
+                  steps_per_round=steps, lr=lr, shrinkage=shrinkage, batch_size=batch_size,
+                  seed=seed)
+    rows = [record(None, (t + 1) * steps, "train_loss", v) for t, v in enumerate(losses)]
+    test = evaluate(model, data.spec, data.x_test, data.y_test)
+    return rows + [record(None, rounds * steps, f"test_{k}", v) for k, v in test.items()]

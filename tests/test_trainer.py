@@ -143,11 +143,11 @@ def _cli(*args, runs_dir):
 
 def test_resume_after_sigkill_ends_with_the_uninterrupted_weights(tmp_path):
     args = ["train", "--model", "cnn", "--steps", "1500", "--checkpoint-every", "100",
-            "--set", "model.dropout=0.1", "--set", "train.eval_every=100", "--progress", "none"]
+            "--set", "model.dropout=0.1", "--set", "model.channels=8", "--set", "train.eval_every=100", "--progress", "none"]
     killed_dir, clean_dir = tmp_path / "killed", tmp_path / "clean"
     proc = subprocess.Popen(_cli(*args, runs_dir=killed_dir), env=cli_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 240
+    deadline = time.time() + 600
     pointer = None
     while time.time() < deadline and proc.poll() is None:
         found = list((killed_dir / "runs").glob("*/checkpoints/latest.json"))
@@ -165,10 +165,10 @@ def test_resume_after_sigkill_ends_with_the_uninterrupted_weights(tmp_path):
 
     resumed = subprocess.run(_cli("train", "--resume", run_id, "--progress", "none",
                                   runs_dir=killed_dir), env=cli_env(), capture_output=True,
-                             text=True, timeout=300)
+                             text=True, timeout=900)
     assert resumed.returncode == 0, resumed.stderr
     clean = subprocess.run(_cli(*args, runs_dir=clean_dir), env=cli_env(), capture_output=True,
-                           text=True, timeout=300)
+                           text=True, timeout=900)
     assert clean.returncode == 0, clean.stderr
 
     def final_weights(root):

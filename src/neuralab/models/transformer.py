@@ -21,6 +21,10 @@ A stack whose last block is Pre-LN ends with a final norm. Classification and re
 mean over positions (encoder) or the last position (causal); sequence tasks read every position.
 ``causal`` defaults to True for sequence tasks and False otherwise.
 
+``mixer`` names any registered mixer and ``mixer_options`` sets its hyper-parameters
+(``--set 'model.mixer_options={negative_eigenvalues=true}'``); ``positions="none"`` drops the
+position embeddings (recurrent mixers know order by themselves and then run at any length).
+
 Evaluation tools of the char-LM testbed: ``with model.dropping_blocks([5]): ...`` skips blocks
 (each becomes the identity on the residual stream), and a causal model generates token by token
 through its mixers' ``init_state`` / ``step`` interface (a KV cache for softmax attention):
@@ -50,6 +54,7 @@ from neuralab.registry import REGISTRY, register, registered_name
 
 MixerName = registered_name("mixer")
 FFNName = registered_name("ffn")
+Positions = Literal["learned", "none"]
 NormPosition = Literal["pre", "post", "mix", "scaled"]
 
 
@@ -68,11 +73,11 @@ class TransformerBlock(nn.Module):
 
     def __init__(self, d_model: int, n_heads: int, d_ff: int, *, causal: bool, mixer: str, ffn: str,
                  activation: str, norm: str, norm_position: Literal["pre", "post"], dropout: float,
-                 norm_scale: float = 1.0):
+                 norm_scale: float = 1.0, mixer_options: dict[str, Any] | None = None):
         super().__init__()
         self.norm_position, self.norm_scale = norm_position, norm_scale
         self.norm1 = make_norm(norm, d_model)
-        self.mixer = REGISTRY.create("mixer", mixer, d_model, n_heads, causal)
+        self.mixer = REGISTRY.create("mixer", mixer, d_model, n_heads, causal, **(mixer_options or {}))
         self.norm2 = make_norm(norm, d_model)
         self.ffn = REGISTRY.create("ffn", ffn, d_model, d_ff, activation)
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
@@ -115,19 +120,20 @@ class Transformer(Model):
 
     def __init__(self, spec: DataSpec, *, d_model: int, n_layers: int, n_heads: int, d_ff: int,
                  causal: bool, mixer: str, ffn: str, activation: str, norm: str,
-                 norm_position: NormPosition, mix_ratio: float, dropout: float, init: str):
+                 norm_position: NormPosition, mix_ratio: float, dropout: float, init: str,
+                 mixer_options: dict[str, Any] | None = None, positions: Positions = "learned"):
         super().__init__()
         self.per_step = spec.task == "sequence"
         self.causal = causal
         self.tokens = spec.tokens
         length, _ = sequence_shape(spec)
         self.stem = SequenceStem(spec, d_model)
-        self.pos = nn.Parameter(torch.zeros(length, d_model))
+        self.pos = nn.Parameter(torch.zeros(length, d_model)) if positions == "learned" else None
         layouts = block_layouts(norm_position, n_layers, mix_ratio)
         self.blocks = nn.ModuleList(
             TransformerBlock(d_model, n_heads, d_ff, causal=causal, mixer=mixer, ffn=ffn,
                              activation=activation, norm=norm, norm_position=where,
-                             norm_scale=scale, dropout=dropout)
+                             norm_scale=scale, dropout=dropout, mixer_options=mixer_options)
             for where, scale in layouts)
         ends_pre = bool(layouts) and layouts[-1][0] == "pre"
         self.final_norm = make_norm(norm, d_model) if ends_pre else nn.Identity()
@@ -135,12 +141,15 @@ class Transformer(Model):
         self.skipped: frozenset[int] = frozenset()
         initialize(self.blocks, init, activation)
         initialize(self.head, init, "linear")
-        with torch.no_grad():
-            nn.init.normal_(self.pos, std=0.02)
+        if self.pos is not None:
+            with torch.no_grad():
+                nn.init.normal_(self.pos, std=0.02)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         T = x.shape[-1]
-        h = self.stem(x) + self.pos[:T]  # (B, T, D)
+        h = self.stem(x)  # (B, T, D)
+        if self.pos is not None:
+            h = h + self.pos[:T]
         for i, block in enumerate(self.blocks):
             if i not in self.skipped:
                 h = block(h)  # (B, T, D)
@@ -189,9 +198,11 @@ class Transformer(Model):
     def step(self, x_t: torch.Tensor, state: GenerationState) -> tuple[torch.Tensor, GenerationState]:
         """One input position (``(B,)`` tokens or ``(B, C)`` features) -> head outputs ``(B, n_out)``."""
         t = state.position
-        if t >= self.pos.shape[0]:
-            raise NeuralabError(f"position {t} is beyond the model's context of {self.pos.shape[0]}")
-        h = self.stem(x_t.unsqueeze(-1))[:, 0] + self.pos[t]  # (B, D)
+        h = self.stem(x_t.unsqueeze(-1))[:, 0]  # (B, D)
+        if self.pos is not None:
+            if t >= self.pos.shape[0]:
+                raise NeuralabError(f"position {t} is beyond the model's context of {self.pos.shape[0]}")
+            h = h + self.pos[t]
         blocks = list(state.blocks)
         for i, block in enumerate(self.blocks):
             if i not in self.skipped:
@@ -205,9 +216,10 @@ class Transformer(Model):
         if not (self.tokens and self.per_step):
             raise NeuralabError("generate() needs a causal language model over tokens")
         B, T0 = prompt.shape
-        if T0 < 1 or T0 + max_new_tokens > self.pos.shape[0]:
+        context = self.pos.shape[0] if self.pos is not None else T0 + max_new_tokens
+        if T0 < 1 or T0 + max_new_tokens > context:
             raise NeuralabError(f"prompt length {T0} plus {max_new_tokens} new tokens must fit the "
-                                f"context of {self.pos.shape[0]}")
+                                f"context of {context}")
         was_training = self.training
         self.eval()
         try:
@@ -239,6 +251,7 @@ def transformer(
     d_ff: int | None = None,
     causal: bool | None = None,
     mixer: MixerName = "softmax_attention",
+    mixer_options: dict[str, Any] | None = None,
     ffn: FFNName = "mlp",
     activation: ActivationName = "gelu",
     norm: NormName = "layer",
@@ -246,6 +259,7 @@ def transformer(
     mix_ratio: float = 0.25,
     dropout: float = 0.0,
     init: InitName = "xavier",
+    positions: Positions = "learned",
 ) -> Transformer:
     """Transformer encoder classifier, or causal LM for sequence tasks."""
     if d_model < 1 or n_layers < 0 or n_heads < 1:
@@ -258,4 +272,4 @@ def transformer(
         spec, d_model=d_model, n_layers=n_layers, n_heads=n_heads, d_ff=d_ff or 4 * d_model,
         causal=spec.task == "sequence" if causal is None else causal, mixer=mixer, ffn=ffn,
         activation=activation, norm=norm, norm_position=norm_position, mix_ratio=mix_ratio,
-        dropout=dropout, init=init)
+        dropout=dropout, init=init, mixer_options=mixer_options, positions=positions)

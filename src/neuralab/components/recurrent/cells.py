@@ -27,9 +27,9 @@ from torch import nn
 
 def lstm_gates(pre: torch.Tensor, c: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``(h', c')`` from the pre-activations ``pre`` whose ``dim`` holds the 4 gates i, f, g, o."""
-    i, f, g, o = pre.unbind(dim)
-    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-    return torch.sigmoid(o) * torch.tanh(c), c
+    i, f, _, o = torch.sigmoid(pre).unbind(dim)  # one sigmoid kernel for all gates
+    c = f * c + i * torch.tanh(pre.select(dim, 2))
+    return o * torch.tanh(c), c
 
 
 def gru_gates(pre_x: torch.Tensor, pre_h: torch.Tensor, h: torch.Tensor, dim: int) -> torch.Tensor:

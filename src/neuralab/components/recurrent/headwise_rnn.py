@@ -7,8 +7,9 @@ these are exactly ``torch.nn.LSTM`` / ``torch.nn.GRU`` (one layer, hidden size `
 cell equations are in :mod:`neuralab.components.recurrent.cells`.
 
 The loop is *fused* in the sense of the paper's baseline: the input projections of all positions
-are one matrix product before the loop, and each step is one batched product per head plus the
-element-wise gates (``bench/lstm.py`` compares it with ``torch.nn.LSTM``).
+(with the recurrent bias folded in) are one matrix product before the loop, and each step is one
+``baddbmm`` over the heads plus the element-wise gates (``bench/lstm.py`` compares it with
+``torch.nn.LSTM``).
 
 Layouts: the input projection's ``G * d_model`` outputs are ordered (gate, head, unit), the
 recurrent weight is ``(H, G * d_head, d_head)`` (gate, unit) per head. The state for
@@ -43,18 +44,21 @@ class _HeadwiseRNN(nn.Module):
         bound = 1 / math.sqrt(d_model)  # torch.nn.LSTM/GRU's default range
         nn.init.uniform_(self.weight_hh, -bound, bound)
 
-    def _inputs(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, T, D) -> (T, H, B, G, d_head)``: every position's input pre-activations."""
+    def _inputs(self, x: torch.Tensor, fold_bias: bool) -> tuple[torch.Tensor, ...]:
+        """``(B, T, D) ->`` T tensors ``(H, B, G * d_head)``: every position's input pre-activations.
+
+        With ``fold_bias`` the recurrent bias is added here, once, instead of at every step.
+        """
         B, T, _ = x.shape
         gx = self.input(x).view(B, T, self.gates, self.n_heads, self.d_head)
-        return gx.permute(1, 3, 0, 2, 4)
+        gx = gx.permute(1, 3, 0, 2, 4).reshape(T, self.n_heads, B, self.gates * self.d_head)
+        if fold_bias and self.bias_hh is not None:
+            gx = gx + self.bias_hh.unsqueeze(1)
+        return gx.unbind(0)  # unbind: its backward stacks the T gradients once
 
-    def _recurrent(self, h: torch.Tensor, w_t: torch.Tensor) -> torch.Tensor:
-        """``h (H, B, d) -> (H, B, G, d)``: the block-diagonal recurrent pre-activations."""
-        pre = torch.bmm(h, w_t)
-        if self.bias_hh is not None:
-            pre = pre + self.bias_hh.unsqueeze(1)
-        return pre.view(*h.shape[:2], self.gates, self.d_head)
+    def _recurrent(self, addend: torch.Tensor, h: torch.Tensor, w_t: torch.Tensor) -> torch.Tensor:
+        """``addend + h W_hh^T`` per head: ``(H, B, G d) + (H, B, d) @ (H, d, G d) -> (H, B, G, d)``."""
+        return torch.baddbmm(addend, h, w_t).view(*h.shape[:2], self.gates, self.d_head)
 
     def _zeros(self, batch_size: int, device, dtype) -> torch.Tensor:
         return torch.zeros(self.n_heads, batch_size, self.d_head, device=device,
@@ -77,19 +81,18 @@ class HeadwiseLSTM(_HeadwiseRNN):
         return zeros, zeros
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        gx = self._inputs(x)  # (T, H, B, 4, d)
         w_t = self.weight_hh.transpose(1, 2)
         h, c = self.init_state(x.shape[0], x.device, x.dtype)
         hs = []
-        for t in range(gx.shape[0]):
-            h, c = lstm_gates(gx[t] + self._recurrent(h, w_t), c, dim=2)
+        for gx_t in self._inputs(x, fold_bias=True):  # (H, B, 4 d) per step
+            h, c = lstm_gates(self._recurrent(gx_t, h, w_t), c, dim=2)
             hs.append(h)
         return self._output(hs)
 
     def step(self, x_t: torch.Tensor, state):
         h, c = state
-        gx = self._inputs(x_t.unsqueeze(1))[0]
-        h, c = lstm_gates(gx + self._recurrent(h, self.weight_hh.transpose(1, 2)), c, dim=2)
+        (gx,) = self._inputs(x_t.unsqueeze(1), fold_bias=True)
+        h, c = lstm_gates(self._recurrent(gx, h, self.weight_hh.transpose(1, 2)), c, dim=2)
         return h.transpose(0, 1).reshape(x_t.shape), (h, c)
 
 
@@ -101,19 +104,24 @@ class HeadwiseGRU(_HeadwiseRNN):
     def init_state(self, batch_size: int, device=None, dtype=None):
         return self._zeros(batch_size, device, dtype)
 
+    def _hidden(self, h: torch.Tensor, w_t: torch.Tensor) -> torch.Tensor:
+        bias = self.bias_hh.unsqueeze(1).expand(-1, h.shape[1], -1) if self.bias_hh is not None \
+            else h.new_zeros(h.shape[0], h.shape[1], w_t.shape[-1])
+        return self._recurrent(bias, h, w_t)  # r * (W_hn h + b_hn) needs its own bias
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        gx = self._inputs(x)  # (T, H, B, 3, d)
         w_t = self.weight_hh.transpose(1, 2)
         h = self.init_state(x.shape[0], x.device, x.dtype)
         hs = []
-        for t in range(gx.shape[0]):
-            h = gru_gates(gx[t], self._recurrent(h, w_t), h, dim=2)
+        for gx_t in self._inputs(x, fold_bias=False):  # (H, B, 3 d) per step
+            h = gru_gates(gx_t.view(*h.shape[:2], 3, self.d_head), self._hidden(h, w_t), h, dim=2)
             hs.append(h)
         return self._output(hs)
 
     def step(self, x_t: torch.Tensor, h: torch.Tensor):
-        gx = self._inputs(x_t.unsqueeze(1))[0]
-        h = gru_gates(gx, self._recurrent(h, self.weight_hh.transpose(1, 2)), h, dim=2)
+        (gx,) = self._inputs(x_t.unsqueeze(1), fold_bias=False)
+        pre_h = self._hidden(h, self.weight_hh.transpose(1, 2))
+        h = gru_gates(gx.view(*h.shape[:2], 3, self.d_head), pre_h, h, dim=2)
         return h.transpose(0, 1).reshape(x_t.shape), h
 
 

@@ -217,3 +217,18 @@ def test_hgrn2_is_an_outer_product_recurrence_with_tied_keys():
     o = torch.stack(out, 1)
     ref = m.out(m.norm(o.reshape(-1, 16)).view(2, 11, 16))
     torch.testing.assert_close(m(X11), ref)
+
+
+@pytest.mark.parametrize("causal", [True, False])
+def test_local_attention_is_softmax_inside_the_band_and_its_cache_stays_bounded(causal):
+    m = make("local_attention", causal, window=3)
+    q, k, v = (heads(t) for t in m.qkv(X).chunk(3, -1))
+    i, j = torch.arange(9).view(9, 1), torch.arange(9).view(1, 9)
+    band = ((i - j >= 0) & (i - j < 3)) if causal else (i - j).abs() < 3
+    scores = (q @ k.transpose(-1, -2) / math.sqrt(8)).masked_fill(~band, float("-inf"))
+    torch.testing.assert_close(m(X), m.out(merge_heads(scores.softmax(-1) @ v)))
+    if causal:
+        state = m.init_state(2)
+        for t in range(9):
+            _, state = m.step(X[:, t], state)
+        assert state[0].shape[2] == 3

@@ -63,7 +63,8 @@ def test_stepping_equals_the_causal_parallel_forward(name):
 def test_the_recurrent_mixers_can_step():
     assert {"lstm", "gru", "min_gru", "min_lstm", "lru", "diagonal_lrnn", "hgrn", "hgrn2", "hawk",
             "rwkv", "gated_linear_rnn", "retnet", "gla", "linear_attention", "aaren", "lssl",
-            "s4d", "relu_attention", "rela", "rope_attention", "hopfield"} <= set(STEPPERS)
+            "s4d", "relu_attention", "rela", "rope_attention", "hopfield",
+            "local_attention"} <= set(STEPPERS)
 
 
 @pytest.mark.parametrize("name", MIXERS)

@@ -105,3 +105,19 @@ def test_mixer_options_reach_the_mixer_and_are_validated():
                                           "mixer_options": {"negative_eigenvalue": True}})
     no_pos = build_model("transformer", spec, {"mixer": "lru", "positions": "none"})
     assert no_pos.pos is None and no_pos(torch.zeros(1, 40, dtype=torch.long)).shape == (1, 40, 4)
+
+
+@pytest.mark.parametrize("name", STEPPERS)
+def test_the_char_lm_generates_through_every_stepping_mixer(name):
+    spec = DataSpec("sequence", (10,), 12, vocab_size=12)
+    positions = "learned" if name in ("softmax_attention",) else "none"
+    model = build_model("transformer", spec, {"mixer": name, "d_model": 16, "n_heads": 2,
+                                              "n_layers": 2, "positions": positions}).eval()
+    tokens = torch.randint(0, 12, (2, 10), generator=torch.Generator().manual_seed(1))
+    state = model.init_state(2)
+    stepped = []
+    for t in range(10):
+        logits, state = model.step(tokens[:, t], state)
+        stepped.append(logits)
+    with torch.no_grad():
+        torch.testing.assert_close(torch.stack(stepped, 1), model(tokens), atol=5e-5, rtol=1e-4)

@@ -91,10 +91,12 @@ def count_flops(model: nn.Module, x: torch.Tensor) -> tuple[int, dict[str, int]]
 
 
 def write_weights(model: nn.Module, path: str | Path) -> Path:
-    """Write ``model``'s weights as folded safetensors."""
+    """Write ``model``'s weights in its format: int8 safetensors for torch.ao models, folded
+    safetensors otherwise."""
     from neuralab.compress.prune.masks import save_pruned
+    from neuralab.compress.quantize.int8 import is_int8, save_int8
 
-    return save_pruned(model, path)
+    return save_int8(model, path) if is_int8(model) else save_pruned(model, path)
 
 
 def latency_ms(model: nn.Module, x: torch.Tensor, min_run_time: float = 0.3) -> float:

@@ -22,6 +22,7 @@ from neuralab.compress.quantize.binary import Binary, Ternary
 from neuralab.compress.quantize.codebook import Codebook
 from neuralab.compress.quantize.fake import FakeQuant, quantize_weights
 from neuralab.compress.quantize.fixed_point import fixed_point_model
+from neuralab.compress.quantize.hawq import hawq as hawq_quantize
 from neuralab.data.dataset import Dataset
 from neuralab.errors import NeuralabError
 from neuralab.registry import register
@@ -148,3 +149,16 @@ def distilled(*, bits: int = 4) -> Quantizer:
     _bits(bits, 2, 16)
     return Quantizer("distilled", _weights(lambda k, w: FakeQuant(bits, per_channel=True)),
                      needs_steps=True)
+
+
+@register("quantizer", "hawq", arxiv="1905.03696",
+          paper="HAWQ: Hessian AWare Quantization of Neural Networks with Mixed-Precision")
+def hawq(*, avg_bits: float = 4.0, candidates: tuple[int, ...] = (2, 3, 4, 5, 6, 8),
+         examples: int = 1024) -> Quantizer:
+    """Mixed precision per layer, ranked by top Hessian eigenvalue / size, at avg_bits on average."""
+    if not candidates or min(candidates) < 2 or max(candidates) > 16:
+        raise ValueError(f"candidates must be bit widths in 2..16, got {candidates}")
+    if avg_bits < min(candidates):
+        raise ValueError(f"avg_bits {avg_bits} is below the smallest candidate {min(candidates)}")
+    return Quantizer("hawq", lambda m, d: hawq_quantize(m, d, avg_bits, candidates=candidates,
+                                                        examples=examples)[0])

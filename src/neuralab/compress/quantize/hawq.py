@@ -1,0 +1,78 @@
+"""HAWQ: Hessian-aware mixed precision — more bits for the layers the loss is most curved in.
+
+Dong et al., "HAWQ: Hessian AWare Quantization of Neural Networks with Mixed-Precision"
+(arXiv:1905.03696). Each layer's sensitivity is ``S_i = lambda_i / n_i``: the top eigenvalue of
+the Hessian block of its weights (power iteration on Hessian-vector products,
+:mod:`neuralab.probes.hessian`) divided by its number of weights. Layers are ranked by ``S_i`` and
+bits are handed out in that order: starting with every layer at the fewest candidate bits, the most
+sensitive layer is raised to the most bits the average-bit budget
+``sum_i n_i b_i <= B sum_i n_i`` still allows, then the next, and so on. ``reverse=True`` hands
+them out from the least sensitive layer instead (the control the ranking is tested against).
+Weights are quantized per output channel, symmetrically (:class:`FakeQuant`), one bit width per
+layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from torch import nn
+
+from neuralab.compress.prune.masks import clone_folded, prunable_weights
+from neuralab.compress.quantize.fake import FakeQuant, quantize_weights
+from neuralab.data.dataset import Dataset
+from neuralab.errors import NeuralabError
+from neuralab.probes.hessian import LossHessian, top_eigenvalues
+
+
+def layer_sensitivity(model: nn.Module, data: Dataset, *, examples: int = 1024, iters: int = 50,
+                      seed: int = 0) -> dict[str, float]:
+    """``{weight name: lambda_max / n}`` over the first ``examples`` training examples."""
+    x, y = data.x_train[:examples], data.y_train[:examples]
+    out = {}
+    for key, (module, name) in prunable_weights(model).items():
+        hessian = LossHessian(model, x, y, params=[key])
+        lam = top_eigenvalues(hessian, k=1, method="power", iters=iters, seed=seed)[0]
+        out[key] = lam / getattr(module, name).numel()
+    return out
+
+
+def allocate_bits(sensitivity: Mapping[str, float], sizes: Mapping[str, int], avg_bits: float,
+                  candidates: Sequence[int] = (2, 3, 4, 5, 6, 8), *,
+                  reverse: bool = False) -> dict[str, int]:
+    """Bits per layer by the ranked greedy rule of the module docstring."""
+    bits = sorted(set(int(b) for b in candidates))
+    total = sum(sizes[k] for k in sensitivity)
+    budget = avg_bits * total
+    alloc = {k: bits[0] for k in sensitivity}
+    if bits[0] * total > budget + 1e-9:
+        raise NeuralabError(f"an average of {avg_bits} bits is below the smallest candidate {bits[0]}")
+    order = sorted(sensitivity, key=lambda k: sensitivity[k], reverse=not reverse)
+    for key in order:
+        used = sum(alloc[k] * sizes[k] for k in alloc)
+        for b in reversed(bits):
+            if used + (b - alloc[key]) * sizes[key] <= budget + 1e-9:
+                alloc[key] = b
+                break
+    return alloc
+
+
+def average_bits(alloc: Mapping[str, int], sizes: Mapping[str, int]) -> float:
+    """The parameter-weighted mean bit width of an allocation."""
+    return sum(alloc[k] * sizes[k] for k in alloc) / sum(sizes[k] for k in alloc)
+
+
+def quantize_mixed(model: nn.Module, alloc: Mapping[str, int]) -> nn.Module:
+    """A copy of ``model`` with each weight fake-quantized per channel at ``alloc[name]`` bits."""
+    return quantize_weights(clone_folded(model), lambda k, w: FakeQuant(alloc[k], per_channel=True))
+
+
+def hawq(model: nn.Module, data: Dataset, avg_bits: float, *,
+         candidates: Sequence[int] = (2, 3, 4, 5, 6, 8), examples: int = 1024, iters: int = 50,
+         reverse: bool = False, seed: int = 0) -> tuple[nn.Module, dict[str, int]]:
+    """The HAWQ-quantized copy of ``model`` and its bits per layer."""
+    folded = clone_folded(model)
+    sens = layer_sensitivity(folded, data, examples=examples, iters=iters, seed=seed)
+    sizes = {k: getattr(m, n).numel() for k, (m, n) in prunable_weights(folded).items()}
+    alloc = allocate_bits(sens, sizes, avg_bits, candidates, reverse=reverse)
+    return quantize_mixed(folded, alloc), alloc

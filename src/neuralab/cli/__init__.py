@@ -10,7 +10,8 @@ import sys
 
 import typer
 
-from neuralab.cli import data_cmd, demo_cmd, probe_cmd, registry_cmd, runs_cmd, sweep_cmd, train_cmd
+from neuralab.cli import (compress_cmd, data_cmd, demo_cmd, probe_cmd, registry_cmd, runs_cmd,
+                          sweep_cmd, train_cmd)
 from neuralab.errors import NeuralabError
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app = typer.Typer(
 registry_cmd.install(app)
 train_cmd.install(app)
 sweep_cmd.install(app)
+compress_cmd.install(app)
 app.add_typer(runs_cmd.app, name="runs")
 app.add_typer(data_cmd.app, name="data")
 demo_cmd.install(app)

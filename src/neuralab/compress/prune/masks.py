@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 from torch import nn
-from torch.nn.utils import prune
+from torch.nn.utils import parametrize, prune
 
 from neuralab.atomic import atomic_path
 from neuralab.engine.checkpoint import load_weights
@@ -113,10 +113,18 @@ def clone_folded(model: nn.Module) -> nn.Module:
 
 
 def folded_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
-    """The model's state dict with masks folded in (``x.weight = x.weight_orig * x.weight_mask``),
-    under the names an unpruned model of the same architecture uses. The model is not changed."""
+    """The model's state dict with masks folded in (``x.weight = x.weight_orig * x.weight_mask``)
+    and weight parametrizations evaluated (``x.weight`` = the quantized weight), under the names an
+    unpruned model of the same architecture uses. The model is not changed."""
     state = model.state_dict()
     out = {}
+    for prefix, module in model.named_modules():
+        if parametrize.is_parametrized(module):
+            for name in module.parametrizations:
+                full = f"{prefix}.{name}" if prefix else name
+                out[full] = getattr(module, name).detach().contiguous()
+                state = {k: v for k, v in state.items()
+                         if not k.startswith(f"{prefix + '.' if prefix else ''}parametrizations.{name}.")}
     for key, value in state.items():
         if key.endswith("_mask") and key[: -len("_mask")] + "_orig" in state:
             continue

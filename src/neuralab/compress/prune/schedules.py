@@ -90,12 +90,15 @@ class LotteryResult:
 
 
 def iterative_pruning(model: nn.Module, data: Dataset, pruner: MaskPruner, *, rounds: int,
-                      steps: int, rewind_step: int = 0, seed: int = 0,
+                      steps: int, rewind_step: int = 0, seed: int = 0, pretrained: bool = False,
                       fit_options: Mapping[str, Any] | None = None,
                       on_round: Callable[[int, nn.Module], None] | None = None) -> LotteryResult:
     """Train ``model`` (from its current weights) for ``steps``, then ``rounds`` times: prune to
     ``1 - (1 - pruner.sparsity)^(r / rounds)``, rewind the survivors to step ``rewind_step`` and
-    retrain for ``steps - rewind_step`` steps. ``model`` ends pruned and trained."""
+    retrain for ``steps - rewind_step`` steps. ``model`` ends pruned and trained.
+
+    ``pretrained``: ``model`` is already trained — skip the first training and rewind to its
+    current weights (``rewind_step`` must be 0)."""
     check_sparsity(pruner.sparsity)
     if rounds < 1 or not 0 <= rewind_step < steps:
         raise NeuralabError(f"need rounds >= 1 and 0 <= rewind_step < steps, got rounds={rounds}, "
@@ -107,8 +110,11 @@ def iterative_pruning(model: nn.Module, data: Dataset, pruner: MaskPruner, *, ro
         if step == rewind_step:
             saved.update({k: v.detach().clone() for k, v in model.state_dict().items()})
 
+    if pretrained and rewind_step:
+        raise NeuralabError("a pretrained model can only be rewound to its own weights (step 0)")
     keep(0)
-    fit(model, data, steps=steps, seed=seed, after_step=keep, **options)
+    if not pretrained:
+        fit(model, data, steps=steps, seed=seed, after_step=keep, **options)
     result = LotteryResult(masks={}, rewind_state=saved)
     for r in range(1, rounds + 1):
         target = 1.0 - (1.0 - pruner.sparsity) ** (r / rounds)

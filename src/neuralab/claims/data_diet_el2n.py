@@ -1,0 +1,66 @@
+"""Claim: pruning the easiest half of the training set by early EL2N scores costs little accuracy,
+while pruning a random half costs more.
+
+Paul, Ganguli & Dziugaite, "Deep Learning on a Data Diet: Finding Important Examples Early in
+Training" (arXiv:2107.07075). Experiment on MNIST-1D (4000 training examples): for each seed, EL2N
+scores after 10% of training, averaged over four independent initializations (a population of
+short runs), rank the training set; a CNN (three convolutions of 32 channels) is then trained from
+scratch for the same number of steps on the full set, on the hardest 50% by EL2N, and on a random
+50%. Measures per seed: (a) EL2N-half minus full test accuracy, which must exceed -0.02 ("costs
+little"); (b) EL2N-half minus random-half test accuracy, which must exceed 0. Both by the fixed
+rule.
+"""
+
+from __future__ import annotations
+
+from neuralab.claims._compression_setup import (claim_data, seeded_model, test_accuracy, train,
+                                                single_threaded)
+from neuralab.claims.base import (Claim, Progress, Verdict, by_seed, claim_record, combine, decide,
+                                  paired_differences)
+from neuralab.compress.data_pruning import score_examples, select
+from neuralab.registry import register
+from neuralab.seed import derive_seed
+
+KEEP = 0.5
+
+
+@register("claim", "data_diet_el2n", arxiv="2107.07075",
+          paper="Deep Learning on a Data Diet: Finding Important Examples Early in Training")
+class DataDietEL2N(Claim):
+    statement = ("Training on the hardest half of MNIST-1D by early EL2N scores loses at most two "
+                 "points of test accuracy against the full set, and beats training on a random "
+                 "half.")
+    seeds = (0, 1, 2)
+    thresholds = {"cost": -0.02, "versus_random": 0.0}
+    budgets = {
+        "smoke": {"samples": 600, "channels": 8, "steps": 60, "scorers": 2},
+        "full": {"samples": 5000, "channels": 32, "steps": 3000, "scorers": 4},
+    }
+
+    @single_threaded
+    def run(self, budget: str, progress: Progress | None = None) -> list[dict]:
+        b = self.budget(budget)
+        data = claim_data(b)
+        params = {"channels": b["channels"]}
+        rows = []
+        for seed in self.seeds:
+            scorers = [derive_seed(seed, "scorer", i) for i in range(b["scorers"])]
+            scores = score_examples(data, score="el2n", model="cnn", model_params=params,
+                                    seeds=scorers, steps=b["steps"] // 10, lr=3e-3)
+            subsets = {"full": None, "el2n": select(scores, KEEP, keep="hard"),
+                       "random": select(scores, KEEP, keep="random", seed=seed)}
+            for arm, indices in subsets.items():
+                model = seeded_model("cnn", data, params, seed)
+                train(model, data, b["steps"], seed, lr=3e-3, indices=indices)
+                rows.append(claim_record(arm, seed, "test_accuracy", test_accuracy(model, data)))
+            if progress:
+                progress(f"seed {seed} done")
+        return rows
+
+    def check(self, records) -> Verdict:
+        el2n = by_seed(records, "el2n", "test_accuracy")
+        a = decide(paired_differences(el2n, by_seed(records, "full", "test_accuracy")),
+                   self.thresholds["cost"], "EL2N-half minus full-set test accuracy")
+        b = decide(paired_differences(el2n, by_seed(records, "random", "test_accuracy")),
+                   self.thresholds["versus_random"], "EL2N-half minus random-half test accuracy")
+        return combine([a, b], "data pruning by early EL2N scores (keep the hardest 50%)")

@@ -1,0 +1,75 @@
+"""Claim: a large sparse network beats a small dense one with the same number of non-zeros.
+
+Zhu & Gupta, "To prune, or not to prune: exploring the efficacy of pruning for model compression"
+(arXiv:1710.01878). Experiment on MNIST-1D: an MLP with two hidden layers of width 512 is pruned
+gradually during training to 90% sparsity with the paper's cubic schedule (global magnitude,
+pruning every 1% of training from 10% to 60% of it, then training on with the final masks);
+a dense MLP of the same depth whose width is chosen so that its weights number the large model's
+non-zero weights is trained for the same steps. Measure per seed: large-sparse minus small-dense
+test accuracy, which must exceed 0 by the fixed rule.
+"""
+
+from __future__ import annotations
+
+import math
+
+from neuralab.claims._compression_setup import (claim_data, seeded_model, test_accuracy, train,
+                                                single_threaded)
+from neuralab.claims.base import (Claim, Progress, Verdict, by_seed, claim_record, decide,
+                                  paired_differences)
+from neuralab.compress.prune import GradualPruning, prunable_weights, sparsity
+from neuralab.registry import REGISTRY, register
+
+SPARSITY = 0.9
+
+
+def matching_width(n_in: int, n_out: int, weights: float) -> int:
+    """Width ``w`` of a two-hidden-layer MLP whose ``n_in w + w^2 + w n_out`` weights are closest
+    to ``weights``."""
+    b = n_in + n_out
+    w = (-b + math.sqrt(b * b + 4 * weights)) / 2
+    return min((max(1, math.floor(w)), math.ceil(w)), key=lambda v: abs(b * v + v * v - weights))
+
+
+@register("claim", "gradual_pruning_large_sparse", arxiv="1710.01878",
+          paper="To prune, or not to prune: exploring the efficacy of pruning for model compression")
+class GradualPruningLargeSparse(Claim):
+    statement = ("An MLP gradually pruned to 90% sparsity during training reaches higher test "
+                 "accuracy than a dense MLP with the same number of non-zero weights.")
+    seeds = (0, 1, 2)
+    thresholds = {"margin": 0.0}
+    budgets = {
+        "smoke": {"samples": 600, "width": 64, "steps": 100},
+        "full": {"samples": 5000, "width": 512, "steps": 4000},
+    }
+
+    @single_threaded
+    def run(self, budget: str, progress: Progress | None = None) -> list[dict]:
+        b = self.budget(budget)
+        data = claim_data(b)
+        steps = b["steps"]
+        rows = []
+        for seed in self.seeds:
+            large = seeded_model("mlp", data, {"width": b["width"], "depth": 2}, seed)
+            pruner = REGISTRY.create("pruner", "global_magnitude", sparsity=SPARSITY)
+            schedule = GradualPruning(pruner, large, start=steps // 10, end=6 * steps // 10,
+                                      every=max(1, steps // 100))
+            train(large, data, steps, seed, after_step=schedule)
+            n_weights = sum(getattr(m, n).numel() for m, n in prunable_weights(large).values())
+            nonzero = (1 - sparsity(large)["total"]) * n_weights
+            width = matching_width(data.spec.n_inputs, data.spec.n_outputs, nonzero)
+            small = seeded_model("mlp", data, {"width": width, "depth": 2}, seed, "small")
+            train(small, data, steps, seed)
+            rows += [claim_record("large_sparse", seed, "test_accuracy", test_accuracy(large, data)),
+                     claim_record("large_sparse", seed, "nonzero_weights", nonzero),
+                     claim_record("small_dense", seed, "test_accuracy", test_accuracy(small, data)),
+                     claim_record("small_dense", seed, "width", width)]
+            if progress:
+                progress(f"seed {seed}: small dense width {width}")
+        return rows
+
+    def check(self, records) -> Verdict:
+        diff = paired_differences(by_seed(records, "large_sparse", "test_accuracy"),
+                                  by_seed(records, "small_dense", "test_accuracy"))
+        return decide(diff, self.thresholds["margin"],
+                      "large-sparse minus small-dense test accuracy at equal non-zeros")

@@ -1,0 +1,70 @@
+"""Claim: random pruning with ERK ratios matches dense accuracy, and the gap shrinks with width.
+
+Liu et al., "The Unreasonable Effectiveness of Random Pruning: Return of the Most Naive Baseline
+for Sparse Training" (arXiv:2202.02643). Experiment: MLPs with two hidden layers of width 32, 128
+and 512 on MNIST-1D. For each seed and width, a dense network and the same initialization randomly
+pruned at 70% sparsity with Erdős–Rényi-Kernel layer ratios are trained from scratch for the same
+steps (the mask stays fixed). Measures per seed: (a) sparse minus dense test accuracy at width 512,
+which must exceed -0.01 (sparse within one point of dense); (b) the dense-minus-sparse gap at
+width 32 minus the gap at width 512, which must exceed 0 (the gap shrinks as the network widens).
+Both parts by the fixed rule.
+"""
+
+from __future__ import annotations
+
+from neuralab.claims._compression_setup import (claim_data, seeded_model, test_accuracy, train,
+                                                single_threaded)
+from neuralab.claims.base import (Claim, Progress, Verdict, by_seed, claim_record, combine, decide,
+                                  paired_differences)
+from neuralab.registry import REGISTRY, register
+
+SPARSITY = 0.7
+
+
+@register("claim", "random_pruning_erk", arxiv="2202.02643",
+          paper="The Unreasonable Effectiveness of Random Pruning: Return of the Most Naive "
+          "Baseline for Sparse Training")
+class RandomPruningERK(Claim):
+    statement = ("MLPs randomly pruned at initialization to 70% sparsity with ERK layer ratios "
+                 "train to within one point of the dense accuracy at the largest width, and their "
+                 "gap to dense shrinks as the width grows.")
+    seeds = (0, 1, 2)
+    thresholds = {"match": -0.01, "shrink": 0.0}
+    budgets = {
+        "smoke": {"samples": 600, "widths": (8, 32), "steps": 60},
+        "full": {"samples": 5000, "widths": (32, 128, 512), "steps": 3000},
+    }
+
+    @single_threaded
+    def run(self, budget: str, progress: Progress | None = None) -> list[dict]:
+        b = self.budget(budget)
+        data = claim_data(b)
+        pruner = REGISTRY.create("pruner", "random_erk", sparsity=SPARSITY)
+        rows = []
+        for seed in self.seeds:
+            for width in b["widths"]:
+                params = {"width": width, "depth": 2}
+                dense = train(seeded_model("mlp", data, params, seed), data, b["steps"], seed)
+                sparse = seeded_model("mlp", data, params, seed)
+                pruner.apply(sparse, seed=seed)
+                train(sparse, data, b["steps"], seed)
+                rows.append(claim_record(f"dense/{width}", seed, "test_accuracy",
+                                         test_accuracy(dense, data)))
+                rows.append(claim_record(f"random_erk/{width}", seed, "test_accuracy",
+                                         test_accuracy(sparse, data)))
+            if progress:
+                progress(f"seed {seed} done")
+        return rows
+
+    def check(self, records) -> Verdict:
+        widths = sorted({int(r["run"].split("/")[1]) for r in records if r["run"].startswith("dense/")})
+        gap = {w: paired_differences(by_seed(records, f"dense/{w}", "test_accuracy"),
+                                     by_seed(records, f"random_erk/{w}", "test_accuracy"))
+               for w in widths}
+        narrow, wide = widths[0], widths[-1]
+        match = decide({s: -g for s, g in gap[wide].items()}, self.thresholds["match"],
+                       f"sparse minus dense test accuracy at width {wide}")
+        shrink = decide(paired_differences(gap[narrow], gap[wide]), self.thresholds["shrink"],
+                        f"dense-sparse gap at width {narrow} minus the gap at width {wide}")
+        return combine([match, shrink], "random ERK pruning at 70%: match at the widest, "
+                       "gap shrinking with width")

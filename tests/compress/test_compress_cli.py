@@ -104,3 +104,9 @@ def test_bad_input_is_one_line_and_writes_nothing(capsys, trained):
         assert code == 2, (args, err)
         assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], (args, lines)
     assert [r.id for r in RunStore(runs).list()] == before
+
+
+def test_help(capsys):
+    for command in ("prune", "quantize"):
+        code, out, _ = _cli(capsys, command, "--help")
+        assert code == 0 and "Usage" in out and "--method" in out

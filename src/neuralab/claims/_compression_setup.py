@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import torch
 from torch import nn
 
+from neuralab.claims.base import by_seed, paired_differences
 from neuralab.compress.finetune import fit
 from neuralab.data.dataset import Dataset, load_dataset
 from neuralab.engine.metrics import evaluate
@@ -48,6 +49,13 @@ def seeded_model(name: str, data: Dataset, params: Mapping[str, Any], seed: int,
 
 def test_accuracy(model: nn.Module, data: Dataset) -> float:
     return float(evaluate(model, data.spec, data.x_test, data.y_test)["accuracy"])
+
+
+def arm_gap(records: Iterable[Mapping[str, Any]], a: str, b: str,
+            metric: str = "test_accuracy") -> dict[int, float]:
+    """``{seed: metric(a) - metric(b)}`` between two arms of a claim."""
+    rows = list(records)
+    return paired_differences(by_seed(rows, a, metric), by_seed(rows, b, metric))
 
 
 def train(model: nn.Module, data: Dataset, steps: int, seed: int, lr: float = 1e-3,

@@ -13,10 +13,9 @@ rule.
 
 from __future__ import annotations
 
-from neuralab.claims._compression_setup import (claim_data, seeded_model, test_accuracy, train,
-                                                single_threaded)
-from neuralab.claims.base import (Claim, Progress, Verdict, by_seed, claim_record, combine, decide,
-                                  paired_differences)
+from neuralab.claims._compression_setup import (arm_gap, claim_data, seeded_model, single_threaded,
+                                                test_accuracy, train)
+from neuralab.claims.base import Claim, Progress, Verdict, claim_record, combine, decide
 from neuralab.compress.data_pruning import score_examples, select
 from neuralab.registry import register
 from neuralab.seed import derive_seed
@@ -58,9 +57,8 @@ class DataDietEL2N(Claim):
         return rows
 
     def check(self, records) -> Verdict:
-        el2n = by_seed(records, "el2n", "test_accuracy")
-        a = decide(paired_differences(el2n, by_seed(records, "full", "test_accuracy")),
+        a = decide(arm_gap(records, "el2n", "full"),
                    self.thresholds["cost"], "EL2N-half minus full-set test accuracy")
-        b = decide(paired_differences(el2n, by_seed(records, "random", "test_accuracy")),
+        b = decide(arm_gap(records, "el2n", "random"),
                    self.thresholds["versus_random"], "EL2N-half minus random-half test accuracy")
         return combine([a, b], "data pruning by early EL2N scores (keep the hardest 50%)")

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import copy
 
-from neuralab.claims._compression_setup import (claim_data, seeded_model, test_accuracy, train,
-                                                single_threaded)
-from neuralab.claims.base import (Claim, Progress, Verdict, by_seed, claim_record, combine, decide,
-                                  paired_differences)
+from neuralab.claims._compression_setup import (arm_gap, claim_data, seeded_model, single_threaded,
+                                                test_accuracy, train)
+from neuralab.claims.base import Claim, Progress, Verdict, claim_record, combine, decide
 from neuralab.registry import REGISTRY, register
 
 SPARSITIES = (0.95, 0.98)
@@ -59,8 +58,7 @@ class GlobalMagnitudePruning(Claim):
     def check(self, records) -> Verdict:
         parts = []
         for s in SPARSITIES:
-            diff = paired_differences(by_seed(records, f"global_magnitude/{s}", "test_accuracy"),
-                                      by_seed(records, f"layerwise_magnitude/{s}", "test_accuracy"))
+            diff = arm_gap(records, f"global_magnitude/{s}", f"layerwise_magnitude/{s}")
             parts.append(decide(diff, self.thresholds["margin"],
                                 f"global minus layer-wise test accuracy at sparsity {s}"))
         return combine(parts, "global minus layer-wise test accuracy (95% and 98% sparsity)")

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import math
 
-from neuralab.claims._compression_setup import (claim_data, seeded_model, test_accuracy, train,
-                                                single_threaded)
-from neuralab.claims.base import (Claim, Progress, Verdict, by_seed, claim_record, decide,
-                                  paired_differences)
+from neuralab.claims._compression_setup import (arm_gap, claim_data, seeded_model, single_threaded,
+                                                test_accuracy, train)
+from neuralab.claims.base import Claim, Progress, Verdict, claim_record, decide
 from neuralab.compress.prune import GradualPruning, prunable_weights, sparsity
 from neuralab.registry import REGISTRY, register
 
@@ -69,7 +68,6 @@ class GradualPruningLargeSparse(Claim):
         return rows
 
     def check(self, records) -> Verdict:
-        diff = paired_differences(by_seed(records, "large_sparse", "test_accuracy"),
-                                  by_seed(records, "small_dense", "test_accuracy"))
+        diff = arm_gap(records, "large_sparse", "small_dense")
         return decide(diff, self.thresholds["margin"],
                       "large-sparse minus small-dense test accuracy at equal non-zeros")

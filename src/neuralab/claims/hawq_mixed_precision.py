@@ -11,10 +11,9 @@ rule. The reversed ranking is recorded as a control (not part of the verdict).
 
 from __future__ import annotations
 
-from neuralab.claims._compression_setup import (claim_data, seeded_model, test_accuracy, train,
-                                                single_threaded)
-from neuralab.claims.base import (Claim, Progress, Verdict, by_seed, claim_record, decide,
-                                  paired_differences)
+from neuralab.claims._compression_setup import (arm_gap, claim_data, seeded_model, single_threaded,
+                                                test_accuracy, train)
+from neuralab.claims.base import Claim, Progress, Verdict, claim_record, decide
 from neuralab.compress.prune import prunable_weights
 from neuralab.compress.quantize.hawq import (allocate_bits, average_bits, layer_sensitivity,
                                              quantize_mixed)
@@ -64,10 +63,8 @@ class HawqMixedPrecision(Claim):
         return rows
 
     def check(self, records) -> Verdict:
-        diff = paired_differences(by_seed(records, "hawq", "test_accuracy"),
-                                  by_seed(records, "uniform", "test_accuracy"))
-        reversed_diff = paired_differences(by_seed(records, "hawq", "test_accuracy"),
-                                           by_seed(records, "reversed", "test_accuracy"))
+        diff = arm_gap(records, "hawq", "uniform")
+        reversed_diff = arm_gap(records, "hawq", "reversed")
         note = ("control: HAWQ minus reversed ranking = "
                 + ", ".join(f"{v:+.3f}" for v in reversed_diff.values()))
         return decide(diff, self.thresholds["margin"],

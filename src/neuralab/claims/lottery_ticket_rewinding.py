@@ -14,10 +14,9 @@ re-initialization does not). Both by the fixed rule.
 
 from __future__ import annotations
 
-from neuralab.claims._compression_setup import (claim_data, seeded_model, test_accuracy, train,
-                                                single_threaded)
-from neuralab.claims.base import (Claim, Progress, Verdict, by_seed, claim_record, combine, decide,
-                                  paired_differences)
+from neuralab.claims._compression_setup import (arm_gap, claim_data, seeded_model, single_threaded,
+                                                test_accuracy, train)
+from neuralab.claims.base import Claim, Progress, Verdict, claim_record, combine, decide
 from neuralab.compress.prune import apply_masks, iterative_pruning
 from neuralab.registry import REGISTRY, register
 
@@ -67,11 +66,9 @@ class LotteryTicketRewinding(Claim):
         return rows
 
     def check(self, records) -> Verdict:
-        dense = by_seed(records, "dense", "test_accuracy")
-        ticket = by_seed(records, "ticket", "test_accuracy")  # the last round
-        reinit = by_seed(records, "reinit", "test_accuracy")
-        a = decide(paired_differences(ticket, dense), self.thresholds["ticket"],
+        # by_seed takes each seed's last step: the ticket of the last round
+        a = decide(arm_gap(records, "ticket", "dense"), self.thresholds["ticket"],
                    "ticket minus dense test accuracy")
-        b = decide(paired_differences(dense, reinit), self.thresholds["reinit"],
+        b = decide(arm_gap(records, "dense", "reinit"), self.thresholds["reinit"],
                    "dense minus re-initialized-mask test accuracy")
         return combine([a, b], "winning ticket at 89% sparsity; re-initialized mask loses")

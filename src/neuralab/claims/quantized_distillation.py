@@ -12,10 +12,9 @@ accuracy, which must exceed 0 by the fixed rule.
 
 from __future__ import annotations
 
-from neuralab.claims._compression_setup import (claim_data, seeded_model, test_accuracy, train,
-                                                single_threaded)
-from neuralab.claims.base import (Claim, Progress, Verdict, by_seed, claim_record, decide,
-                                  paired_differences)
+from neuralab.claims._compression_setup import (arm_gap, claim_data, seeded_model, single_threaded,
+                                                test_accuracy, train)
+from neuralab.claims.base import Claim, Progress, Verdict, claim_record, decide
 from neuralab.compress.distill import quantized_distillation
 from neuralab.compress.quantize.fake import FakeQuant, quantize_weights
 from neuralab.registry import register
@@ -58,7 +57,6 @@ class QuantizedDistillation(Claim):
         return rows
 
     def check(self, records) -> Verdict:
-        diff = paired_differences(by_seed(records, "distilled", "test_accuracy"),
-                                  by_seed(records, "labels_only", "test_accuracy"))
+        diff = arm_gap(records, "distilled", "labels_only")
         return decide(diff, self.thresholds["margin"],
                       "distilled minus label-only 4-bit student test accuracy")

@@ -12,9 +12,9 @@ Both parts by the fixed rule.
 
 from __future__ import annotations
 
-from neuralab.claims._compression_setup import (claim_data, seeded_model, test_accuracy, train,
-                                                single_threaded)
-from neuralab.claims.base import (Claim, Progress, Verdict, by_seed, claim_record, combine, decide,
+from neuralab.claims._compression_setup import (arm_gap, claim_data, seeded_model, single_threaded,
+                                                test_accuracy, train)
+from neuralab.claims.base import (Claim, Progress, Verdict, claim_record, combine, decide,
                                   paired_differences)
 from neuralab.registry import REGISTRY, register
 
@@ -58,8 +58,7 @@ class RandomPruningERK(Claim):
 
     def check(self, records) -> Verdict:
         widths = sorted({int(r["run"].split("/")[1]) for r in records if r["run"].startswith("dense/")})
-        gap = {w: paired_differences(by_seed(records, f"dense/{w}", "test_accuracy"),
-                                     by_seed(records, f"random_erk/{w}", "test_accuracy"))
+        gap = {w: arm_gap(records, f"dense/{w}", f"random_erk/{w}")
                for w in widths}
         narrow, wide = widths[0], widths[-1]
         match = decide({s: -g for s, g in gap[wide].items()}, self.thresholds["match"],

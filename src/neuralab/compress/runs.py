@@ -24,18 +24,17 @@ from torch import nn
 
 from neuralab.compress.finetune import fit
 from neuralab.compress.measure import as_records, compare, measure, write_weights
-from neuralab.compress.prune.masks import clone_folded, load_pruned, sparsity
+from neuralab.compress.prune.masks import clone_folded, mask_zeros, sparsity
 from neuralab.compress.prune.pruner import MaskPruner
 from neuralab.compress.prune.schedules import GradualPruning, iterative_pruning
 from neuralab.compress.quantize.fake import bits_by_layer
 from neuralab.config import RunConfig, build_config
-from neuralab.data.dataset import Dataset, load_dataset
-from neuralab.engine.checkpoint import WEIGHTS, latest_checkpoint, save_checkpoint
+from neuralab.data.dataset import Dataset
+from neuralab.engine.checkpoint import latest_checkpoint, save_checkpoint
 from neuralab.engine.metrics import RecordLog, record
 from neuralab.errors import NeuralabError
-from neuralab.models.base import build_model
+from neuralab.probes.runner import load_run_model
 from neuralab.registry import REGISTRY
-from neuralab.seed import derive_seed
 from neuralab.store import RunInfo, RunStore
 
 Schedule = Literal["oneshot", "gradual", "iterative"]
@@ -57,23 +56,17 @@ class Compressed:
 
 
 def load_run(store: RunStore, run_id: str) -> tuple[RunInfo, RunConfig, Dataset, nn.Module]:
-    """The run, its config, its dataset and its model with the latest checkpoint's weights."""
+    """The run, its config, its dataset and its model with the latest checkpoint's weights
+    (zeros of an earlier pruning held as masks)."""
     info = store.get(run_id)
-    raw = info.config()
     if info.kind == "quantize":
         raise NeuralabError(f"run {info.id} is quantized; prune or quantize its parent "
                             f"{info.parent} instead")
-    if "model" not in raw or "data" not in raw:
-        raise NeuralabError(f"run {info.id} ({info.kind}) has no model to compress")
-    config = build_config({k: v for k, v in raw.items() if k != "compress"})
-    ckpt = latest_checkpoint(info.checkpoints)
-    if ckpt is None:
+    if latest_checkpoint(info.checkpoints) is None:
         raise NeuralabError(f"run {info.id} has no checkpoint to compress (status {info.status})")
-    data = load_dataset(config.data.name, **config.data.params)
-    model = build_model(config.model.name, data.spec, config.model.params,
-                        seed=derive_seed(config.seed, "init"))
-    load_pruned(model, ckpt / WEIGHTS)
-    return info, config, data, model.eval()
+    info, data, model = load_run_model(store, info.id)
+    config = build_config({k: v for k, v in info.config().items() if k in RunConfig.model_fields})
+    return info, config, data, mask_zeros(model)
 
 
 def _finish(store: RunStore, info: RunInfo, config: dict[str, Any], kind: str, method: str,

@@ -149,9 +149,13 @@ def load_pruned(model: nn.Module, path: str | Path, *, keep_masks: bool = True) 
     """Load folded weights into an unpruned ``model``; with ``keep_masks`` the zeros become masks
     again, so that training keeps them at zero."""
     load_weights(model, path)
-    if keep_masks:
-        masks = {k: w != 0 for k, w in weights_of(prunable_weights(model)).items()}
-        apply_masks(model, {k: m for k, m in masks.items() if not bool(m.all())})
+    return mask_zeros(model) if keep_masks else model
+
+
+def mask_zeros(model: nn.Module) -> nn.Module:
+    """Turn the zeros of every prunable weight that has some into a mask (in place)."""
+    masks = {k: w != 0 for k, w in weights_of(prunable_weights(model)).items()}
+    apply_masks(model, {k: m for k, m in masks.items() if not bool(m.all())})
     return model
 
 

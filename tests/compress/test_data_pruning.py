@@ -5,7 +5,9 @@ import torch
 import torch.nn.functional as F
 
 from neuralab.compress.data_pruning import el2n, grand, score_examples, select
+from neuralab.config import build_config
 from neuralab.data.dataset import load_dataset
+from neuralab.engine.trainer import train
 from neuralab.engine.metrics import loss_fn
 from neuralab.errors import NeuralabError
 from neuralab.models.base import build_model
@@ -35,9 +37,16 @@ def test_grand_is_the_per_example_gradient_norm(data):
         assert float(got[i]) == pytest.approx(float(norm), rel=1e-4)
 
 
-def test_scores_average_over_seeds_and_select(data):
-    scores = score_examples(data, model_params={"width": 8}, seeds=(0, 1), steps=3, lr=1e-2)
+def test_scores_average_over_a_population_and_select(data):
+    configs = [build_config({"seed": s, "data": {"name": "mnist1d", "num_samples": 300},
+                             "model": {"name": "mlp", "width": 8}, "optim": {"name": "adam", "lr": 1e-2},
+                             "train": {"steps": 3, "eval_every": 0, "eval_train_examples": 0}})
+               for s in (0, 1)]
+    scores = score_examples(configs)
     assert scores.shape == (data.x_train.shape[0],) and torch.isfinite(scores).all()
+    members = [train(c, progress="none").model for c in configs]  # the single-model runs
+    expected = sum(el2n(m, data.x_train, data.y_train, data.spec) for m in members) / 2
+    torch.testing.assert_close(scores, expected, atol=1e-4, rtol=1e-4)
     hard, easy = select(scores, 0.5, keep="hard"), select(scores, 0.5, keep="easy")
     assert hard.numel() == easy.numel() == 120
     assert scores[hard].min() >= scores[easy].max()

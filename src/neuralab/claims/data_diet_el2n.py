@@ -4,7 +4,7 @@ while pruning a random half costs more.
 Paul, Ganguli & Dziugaite, "Deep Learning on a Data Diet: Finding Important Examples Early in
 Training" (arXiv:2107.07075). Experiment on MNIST-1D (4000 training examples): for each seed, EL2N
 scores after 10% of training, averaged over four independent initializations (a population of
-short runs), rank the training set; a CNN (three convolutions of 32 channels) is then trained from
+short runs, trained together by the population engine), rank the training set; a CNN (three convolutions of 32 channels) is then trained from
 scratch for the same number of steps on the full set, on the hardest 50% by EL2N, and on a random
 50%. Measures per seed: (a) EL2N-half minus full test accuracy, which must exceed -0.02 ("costs
 little"); (b) EL2N-half minus random-half test accuracy, which must exceed 0. Both by the fixed
@@ -17,6 +17,7 @@ from neuralab.claims._compression_setup import (arm_gap, claim_data, seeded_mode
                                                 test_accuracy, train)
 from neuralab.claims.base import Claim, Progress, Verdict, claim_record, combine, decide
 from neuralab.compress.data_pruning import score_examples, select
+from neuralab.config import build_config
 from neuralab.registry import register
 from neuralab.seed import derive_seed
 
@@ -43,9 +44,13 @@ class DataDietEL2N(Claim):
         params = {"channels": b["channels"]}
         rows = []
         for seed in self.seeds:
-            scorers = [derive_seed(seed, "scorer", i) for i in range(b["scorers"])]
-            scores = score_examples(data, score="el2n", model="cnn", model_params=params,
-                                    seeds=scorers, steps=b["steps"] // 10, lr=3e-3)
+            scorers = [build_config({
+                "seed": derive_seed(seed, "scorer", i),
+                "data": {"name": "mnist1d", "num_samples": b["samples"]},
+                "model": {"name": "cnn", **params}, "optim": {"name": "adam", "lr": 3e-3},
+                "train": {"steps": b["steps"] // 10, "batch_size": 128, "eval_every": 0,
+                          "eval_train_examples": 0}}) for i in range(b["scorers"])]
+            scores = score_examples(scorers, score="el2n")
             subsets = {"full": None, "el2n": select(scores, KEEP, keep="hard"),
                        "random": select(scores, KEEP, keep="random", seed=seed)}
             for arm, indices in subsets.items():

@@ -7,7 +7,8 @@ Training" (arXiv:2107.07075). For a network ``f`` a few epochs into training, an
 - GraNd score is ``|| d loss(f(x), y) / d theta ||_2``, the norm of its own loss gradient
   (per-example gradients through ``torch.func.vmap(grad(...))``).
 
-Scores are averaged over several independent initializations (a population of short runs); pruning
+Scores are averaged over several independent initializations — a population of short runs,
+trained together by the population engine; pruning
 keeps the highest-scoring ("hard") fraction, the lowest ("easy") or a random one, and training
 continues on :func:`select`'s indices (``fit(..., indices=...)``).
 """
@@ -15,18 +16,18 @@ continues on :func:`select`'s indices (``fit(..., indices=...)``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from neuralab.compress.finetune import fit
-from neuralab.data.dataset import Dataset, DataSpec
+from neuralab.config import RunConfig
+from neuralab.data.dataset import DataSpec, load_dataset
 from neuralab.engine.metrics import loss_fn
+from neuralab.engine.population import train_population
 from neuralab.errors import NeuralabError
-from neuralab.models.base import build_model
 from neuralab.registry import REGISTRY, register
 from neuralab.seed import derive_seed, generator
 
@@ -63,19 +64,24 @@ def grand(model: nn.Module, x: torch.Tensor, y: torch.Tensor, spec: DataSpec,
     return torch.cat(norms)
 
 
-def score_examples(data: Dataset, *, score: str = "el2n", model: str = "mlp",
-                   model_params: dict[str, Any] | None = None, seeds: Sequence[int] = (0, 1, 2, 3),
-                   steps: int = 200, **fit_options: Any) -> torch.Tensor:
-    """Each training example's ``score`` after ``steps`` steps, averaged over ``seeds``."""
+def score_examples(configs: Sequence[RunConfig], *, score: str = "el2n") -> torch.Tensor:
+    """Each training example's ``score``, averaged over the members of ``configs`` — short runs
+    that differ in seed, trained together as one population
+    (:func:`neuralab.engine.population.train_population`)."""
+    scorer = REGISTRY.get("data_score", score).factory
+    if not configs:
+        raise NeuralabError("data pruning scores need at least one scoring run")
+    data = load_dataset(configs[0].data.name, **configs[0].data.params)
     if data.spec.task != "classification":
         raise NeuralabError("data pruning scores need a classification task")
-    scorer = REGISTRY.get("data_score", score).factory
+    results = train_population(configs)
+    diverged = [r.index for r in results if r.status != "completed"]
+    if diverged:
+        raise NeuralabError(f"scoring runs {diverged} diverged; lower their learning rate")
     total = torch.zeros(data.x_train.shape[0])
-    for seed in seeds:
-        net = build_model(model, data.spec, model_params, seed=derive_seed(seed, "init"))
-        fit(net, data, steps=steps, seed=seed, **fit_options)
-        total += scorer(net, data.x_train, data.y_train, data.spec)
-    return total / len(seeds)
+    for r in results:
+        total += scorer(r.model(), data.x_train, data.y_train, data.spec)
+    return total / len(results)
 
 
 def select(scores: torch.Tensor, keep_fraction: float, *, keep: Keep = "hard",

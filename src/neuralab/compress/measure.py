@@ -104,6 +104,7 @@ def latency_ms(model: nn.Module, x: torch.Tensor, min_run_time: float = 0.3) -> 
     from torch.utils.benchmark import Timer
 
     with torch.no_grad():
+        model(x)  # warm-up: first-call allocations and kernel selection
         timer = Timer(stmt="model(x)", globals={"model": model, "x": x})
         return float(timer.blocked_autorange(min_run_time=min_run_time).median * 1e3)
 

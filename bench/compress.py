@@ -54,7 +54,7 @@ def forms(model, name, params, data, finetune):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--threads", type=int, default=1, help="threads for timing (Timer default 1)")
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -70,7 +70,7 @@ def main() -> None:
         base = None
         for label, m in forms(model, name, params, data, finetune).items():
             report = measure(m.eval(), data, reference=model, timing=False)
-            ms = latency_ms(m, x, min_run_time=1.0)
+            ms = latency_ms(m, x, min_run_time=1.0, threads=args.threads)
             base = base or ms
             rows.append({"case": f"{name} {params}", "form": label, "latency_ms": ms,
                          "speedup": base / ms, "test_accuracy": report["test_accuracy"],

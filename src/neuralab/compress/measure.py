@@ -15,7 +15,8 @@
   the ideal size of the parameters at their bits, with a one-bit-per-weight bitmap for sparse
   tensors;
 - ``test_loss`` / ``test_accuracy`` on the dataset's test split;
-- ``latency_ms``: median CPU time of one forward pass over a batch (``torch.utils.benchmark``).
+- ``latency_ms``: median CPU time of one forward pass over a batch, on one thread
+  (``torch.utils.benchmark.Timer``'s default, so that figures compare across machines and loads).
 
 :func:`compare` turns a before/after pair into table rows, :func:`as_records` into tidy records.
 """
@@ -99,13 +100,14 @@ def write_weights(model: nn.Module, path: str | Path) -> Path:
     return save_int8(model, path) if is_int8(model) else save_pruned(model, path)
 
 
-def latency_ms(model: nn.Module, x: torch.Tensor, min_run_time: float = 0.3) -> float:
-    """Median milliseconds of ``model(x)`` on the CPU, no gradients."""
+def latency_ms(model: nn.Module, x: torch.Tensor, min_run_time: float = 0.3,
+               threads: int = 1) -> float:
+    """Median milliseconds of ``model(x)`` on the CPU with ``threads`` threads, no gradients."""
     from torch.utils.benchmark import Timer
 
     with torch.no_grad():
         model(x)  # warm-up: first-call allocations and kernel selection
-        timer = Timer(stmt="model(x)", globals={"model": model, "x": x})
+        timer = Timer(stmt="model(x)", globals={"model": model, "x": x}, num_threads=threads)
         return float(timer.blocked_autorange(min_run_time=min_run_time).median * 1e3)
 
 

@@ -108,10 +108,12 @@ class MLPKernel:
         return [(w.detach().to(self.compute_dtype), None if b is None else b.detach().to(self.compute_dtype))
                 for w, b in self.layers]
 
-    def _masks(self, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
+    def _masks(self, like: torch.Tensor) -> torch.Tensor:
+        """Per-member dropout noise for ``like: (N, B, width)``, drawn from the members' generators."""
         keep = 1 - self.dropout
-        return torch.stack([torch.empty(shape).bernoulli_(keep, generator=g).div_(keep)
-                            for g in self.generators]).to(dtype)  # (N, B, width)
+        masks = torch.stack([torch.empty(like.shape[1:]).bernoulli_(keep, generator=g).div_(keep)
+                             for g in self.generators])  # (N, B, width), drawn on the CPU
+        return masks.to(device=like.device, dtype=like.dtype)
 
     def _forward(self, x: torch.Tensor, weights, train: bool):
         """Logits and the saved (z, a, mask) of each hidden layer; ``x``: (N, B, D) or (B, D)."""
@@ -127,7 +129,7 @@ class MLPKernel:
             h = _act(self.activation, z, self.slope)
             mask = None
             if train and self.dropout > 0:
-                mask = self._masks(tuple(h.shape[1:]), h.dtype)
+                mask = self._masks(h)
                 a_out = h * mask
             else:
                 a_out = h

@@ -40,7 +40,8 @@ class _MemberMask(torch.autograd.Function):
     @staticmethod
     def forward(x: torch.Tensor, p: float, generators: Sequence[torch.Generator]) -> torch.Tensor:
         # outside vmap: a population of one
-        return torch.empty_like(x).bernoulli_(1 - p, generator=generators[0]).div_(1 - p)
+        mask = torch.empty(x.shape).bernoulli_(1 - p, generator=generators[0]).div_(1 - p)
+        return mask.to(device=x.device, dtype=x.dtype)
 
     @staticmethod
     def setup_context(ctx, inputs, output) -> None:
@@ -52,9 +53,9 @@ class _MemberMask(torch.autograd.Function):
             x = x.unsqueeze(0).expand(len(generators), *x.shape)
         else:
             x = x.movedim(in_dims[0], 0)
-        masks = torch.stack([torch.empty_like(x[i]).bernoulli_(1 - p, generator=g).div_(1 - p)
-                             for i, g in enumerate(generators)])  # (N, *member shape)
-        return masks, 0
+        masks = torch.stack([torch.empty(x.shape[1:]).bernoulli_(1 - p, generator=g).div_(1 - p)
+                             for g in generators])  # (N, *member shape), drawn on the CPU
+        return masks.to(device=x.device, dtype=x.dtype), 0
 
 
 class MemberDropout(nn.Module):

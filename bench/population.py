@@ -52,7 +52,7 @@ from neuralab.engine.population import Population  # noqa: E402
 from neuralab.seed import derive_seed  # noqa: E402
 
 LR, BATCH = 1e-3, 128
-STEPS = {32: 1500, 128: 600, 512: 100}
+STEPS = {"mlp": {32: 1500, 128: 600, 512: 100}, "cnn": {32: 200, 128: 60, 512: 20}}
 
 
 # -- the cases ---------------------------------------------------------------------------------
@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     rows, table = [], []
     for case in args.cases:
         for width in (args.widths if case == "mlp" else args.cnn_widths):
-            steps = max(5, int(STEPS.get(width, 60) * scale))
+            steps = max(5, int(STEPS[case].get(width, 60) * scale))
             problem = Problem(case, width, args.members, steps)
             systems: list[tuple[str, Callable[[], tuple[float, int, float] | None], float]] = [
                 ("neuralab", lambda: run_neuralab(problem, torch.float32), peak32)]

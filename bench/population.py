@@ -16,7 +16,7 @@ steps (JAX's compilation and torch's first-call costs are excluded):
 
 Sequential peers are timed on fewer members (``--slow-members``); throughput is a rate, so the
 ratios stay comparable. The script first measures the machine's fp32 and bf16 matmul peak, then
-prints member-samples per second, each peer's speed relative to neuralab, neuralab's fraction
+prints the load average (the machine is shared) and member-samples per second, each peer's speed relative to neuralab, neuralab's fraction
 of peak and each system's mean test accuracy; ``--json PATH`` writes the rows with keys
 case, width, members, steps, system, seconds, samples_per_s, gflops, peak_gflops.
 
@@ -37,10 +37,14 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-import torch
-import torch.nn.functional as F
-from torch.func import functional_call, grad, stack_module_state, vmap
+# A shared machine: OpenMP threads that spin while waiting lose their time slices to other jobs
+# and stall every small torch op; passive waiting applies to all torch-based systems alike.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from torch.func import functional_call, grad, stack_module_state, vmap  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 

@@ -56,7 +56,7 @@ from neuralab.engine.population import Population  # noqa: E402
 from neuralab.seed import derive_seed  # noqa: E402
 
 LR, BATCH = 1e-3, 128
-STEPS = {"mlp": {32: 1500, 128: 600, 512: 100}, "cnn": {32: 200, 128: 60, 512: 20}}
+STEPS = {"mlp": {32: 800, 128: 300, 512: 50}, "cnn": {32: 100, 128: 40, 512: 10}}
 
 
 # -- the cases ---------------------------------------------------------------------------------

@@ -210,3 +210,15 @@ def test_init_scale_multiplies_the_initial_layer_weights():
     for name, value in base.items():
         expected = value * 0.5 if name.endswith("weight") else value
         torch.testing.assert_close(scaled[name], expected, atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("shape", [(3, 8, 16, 4), (2, 128, 256, 256)], ids=["bmm", "loop-of-mm"])
+def test_batched_mm_is_a_per_member_matrix_product(shape):
+    from neuralab.engine.mlp_kernel import batched_mm
+
+    n, m, k, p = shape
+    g = torch.Generator().manual_seed(0)
+    x, y, b = torch.randn(n, m, k, generator=g), torch.randn(n, k, p, generator=g), torch.randn(n, p, generator=g)
+    for i in range(n):
+        torch.testing.assert_close(batched_mm(x, y)[i], x[i] @ y[i], atol=1e-4, rtol=1e-5)
+        torch.testing.assert_close(batched_mm(x, y, b)[i], x[i] @ y[i] + b[i], atol=1e-4, rtol=1e-5)

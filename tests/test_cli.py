@@ -5,7 +5,7 @@ from conftest import run_cli
 
 def test_help_everywhere():
     for args in ([], ["train"], ["runs"], ["runs", "list"], ["data", "show"], ["list"], ["info"],
-                 ["demo"]):
+                 ["demo"], ["claims"], ["claims", "run"], ["report"]):
         out = run_cli(*args, "--help")
         assert out.returncode == 0 and "Usage" in out.stdout, args
 
@@ -80,15 +80,3 @@ def test_data_show_card():
     assert card["train_size"] == 4000 and card["test_size"] == 1000 and card["input_shape"] == [40]
     text = run_cli("data", "show", "stdlib_chars", "--set", "max_chars=5000", "--set", "seq_len=16").stdout
     assert "sequence" in text and "96" in text
-
-
-def test_demo_small(tmp_path):
-    runs = str(tmp_path / "runs")
-    out = run_cli("demo", "--seeds", "2", "--steps", "30", "--model", "logistic", "--model", "cnn",
-                  "--runs-dir", runs)
-    assert out.returncode == 0, out.stderr
-    assert "logistic" in out.stdout and "cnn" in out.stdout and "±" in out.stdout
-    listed = json.loads(run_cli("runs", "list", "--json", "--runs-dir", runs).stdout)
-    parents = [r for r in listed if r["kind"] == "demo"]
-    assert len(parents) == 1 and parents[0]["status"] == "completed"
-    assert sum(r["parent"] == parents[0]["id"] for r in listed) == 4

@@ -12,7 +12,7 @@ least three), the thresholds, and two budgets — ``smoke`` (seconds; runs in CI
         statement = "On MNIST-1D a CNN reaches higher test accuracy than an MLP."
         seeds = (0, 1, 2)
         thresholds = {"margin": 0.05}
-        budgets = {"smoke": {"steps": 50}, "full": {"steps": 3000}}
+        budgets = {"smoke": {"steps": 50, "seeds": 3}, "full": {"steps": 3000}}
 
         def run(self, budget, progress=None):
             ...  # train, then return [claim_record("cnn", seed, "test_accuracy", acc), ...]
@@ -23,7 +23,11 @@ least three), the thresholds, and two budgets — ``smoke`` (seconds; runs in CI
                           "CNN minus MLP test accuracy")
 
 Records are the usual ``{run, member, step, layer, metric, value}`` rows with ``run`` naming the
-*arm* of the experiment (``"cnn"``, ``"mlp/shuffled"``) and ``member`` the seed.
+*arm* of the experiment (``"cnn"``, ``"mlp/shuffled"``) and ``member`` the seed. A budget may set
+``"seeds": n`` to use only the first ``n`` (at least three) of the claim's seeds
+(:meth:`Claim.seeds_for`). Optional class attributes shape the report: ``reference`` (what the
+paper reports, one sentence), ``curves`` (the metrics to plot against ``step``; default: every
+metric recorded at several steps) and ``x_label`` (what ``step`` counts, default ``"step"``).
 
 The verdict rule of :func:`decide` is fixed for every claim: with per-seed effects ``e_s`` and a
 threshold ``t`` (effect must exceed ``t``, or fall below it for ``direction="less"``),
@@ -86,6 +90,9 @@ class Claim:
     seeds: ClassVar[tuple[int, ...]] = (0, 1, 2)
     thresholds: ClassVar[Mapping[str, float]] = {}
     budgets: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    reference: ClassVar[str] = ""
+    curves: ClassVar[tuple[str, ...]] = ()
+    x_label: ClassVar[str] = "step"
 
     def __init__(self) -> None:
         from neuralab.registry import REGISTRY
@@ -100,11 +107,21 @@ class Claim:
             raise ValueError(f"claim {self.id}: budgets must be exactly {BUDGETS}")
         if not self.statement:
             raise ValueError(f"claim {self.id}: a one-sentence statement is required")
+        for name in BUDGETS:
+            self.seeds_for(name)
 
     def budget(self, name: str) -> Mapping[str, Any]:
         if name not in self.budgets:
             raise ConfigError(f"unknown budget {name!r} (known: {', '.join(BUDGETS)})")
         return self.budgets[name]
+
+    def seeds_for(self, budget: str) -> tuple[int, ...]:
+        """The seeds run at ``budget``: all of them, or the first ``budgets[budget]["seeds"]``."""
+        n = self.budget(budget).get("seeds", len(self.seeds))
+        if not 3 <= n <= len(self.seeds):
+            raise ValueError(f"claim {self.id}: budget {budget!r} must use between 3 and "
+                             f"{len(self.seeds)} seeds, got {n}")
+        return tuple(self.seeds[:n])
 
     def run(self, budget: str, progress: Progress | None = None) -> list[dict[str, Any]]:
         """Train and measure at ``budget``; return tidy records (arm in ``run``, seed in ``member``)."""
@@ -118,7 +135,8 @@ class Claim:
         return {"id": self.id, "paper": self.paper, "arxiv": self.arxiv,
                 "statement": self.statement, "seeds": list(self.seeds),
                 "thresholds": dict(self.thresholds),
-                "budgets": {k: dict(v) for k, v in self.budgets.items()}}
+                "budgets": {k: dict(v) for k, v in self.budgets.items()},
+                "reference": self.reference, "curves": list(self.curves), "x_label": self.x_label}
 
 
 def claim_record(arm: str, seed: int, metric: str, value: float, *, step: int = 0,

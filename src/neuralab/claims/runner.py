@@ -1,15 +1,30 @@
-"""Run a claim at a budget and record it in the run store (kind ``claim``)."""
+"""Run claims at a budget, record them in the run store (kind ``claim``), and find their results.
+
+``run_claim`` runs one claim and records its config (the claim's description and the budget),
+its tidy records (``records.jsonl``) and its verdict (the run's summary). ``run_claims`` runs
+several, one after another (``executor="local"``) or as Ray tasks (``executor="ray"``; only the
+driver writes the store); a claim that fails is recorded as failed and the others still run.
+``latest_claim_runs`` picks, for each claim, the run a report shows: the latest completed run at
+the ``full`` budget, else the latest completed ``smoke`` run.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from neuralab.claims.base import Claim, Progress, Verdict
+import torch
+
+from neuralab.claims.base import BUDGETS, Claim, Progress, Verdict
 from neuralab.engine.metrics import RecordLog
+from neuralab.errors import ConfigError
 from neuralab.registry import REGISTRY
-from neuralab.store import RunStore
+from neuralab.store import RunInfo, RunStore
+
+EXECUTORS = ("local", "ray")
 
 
 @dataclass
@@ -22,31 +37,184 @@ class ClaimResult:
     run_id: str | None = None
 
 
+@dataclass
+class ClaimFailure:
+    """A claim that raised instead of producing a verdict."""
+
+    claim: Claim
+    budget: str
+    error: BaseException
+    seconds: float
+    run_id: str | None = None
+
+
 def get_claim(claim_id: str) -> Claim:
     """The registered claim ``claim_id`` (unknown ids fail with the closest matches)."""
     return REGISTRY.get("claim", claim_id).factory()
 
 
-def run_claim(claim_id: str, budget: str = "smoke", *, store: RunStore | None = None,
-              progress: Progress | None = None) -> ClaimResult:
-    """Run ``claim_id`` at ``budget``, decide its verdict, and record both in ``store``."""
-    claim = get_claim(claim_id)
-    claim.budget(budget)  # an unknown budget fails before anything is written
-    run = None
-    if store is not None:
-        run = store.create({"claim": claim.id, "budget": budget, **claim.describe()},
-                           kind="claim", name=claim.id)
-    start = time.perf_counter()
+@contextlib.contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run a block with ``n`` intra-op threads (None: leave torch's setting), then restore it."""
+    if n is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
     try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def execute(claim_id: str, budget: str, progress: Progress | None = None,
+            threads: int | None = 1) -> tuple[list[dict[str, Any]], Verdict, float]:
+    """Run and check one claim, writing nothing: (records, verdict, seconds)."""
+    claim = get_claim(claim_id)
+    start = time.perf_counter()
+    with torch_threads(threads):
         records = claim.run(budget, progress=progress)
-        verdict = claim.check(records)
-    except BaseException:
-        if store is not None and run is not None:
-            store.update(run.id, status="failed")
-        raise
-    seconds = time.perf_counter() - start
+    return records, claim.check(records), time.perf_counter() - start
+
+
+def _start(store: RunStore | None, claim: Claim, budget: str) -> RunInfo | None:
+    if store is None:
+        return None
+    return store.create({"claim": claim.id, "budget": budget, **claim.describe()},
+                        kind="claim", name=claim.id)
+
+
+def _finish(store: RunStore | None, run: RunInfo | None, claim: Claim, budget: str,
+            outcome: tuple[list[dict[str, Any]], Verdict, float]) -> ClaimResult:
+    records, verdict, seconds = outcome
     if store is not None and run is not None:
         RecordLog(run.records_path).extend(records)
         store.update(run.id, status="completed", summary={
             "claim": claim.id, "budget": budget, "seconds": seconds, **verdict.to_dict()})
     return ClaimResult(claim, budget, records, verdict, seconds, run.id if run else None)
+
+
+def run_claim(claim_id: str, budget: str = "smoke", *, store: RunStore | None = None,
+              progress: Progress | None = None, threads: int | None = 1) -> ClaimResult:
+    """Run ``claim_id`` at ``budget``, decide its verdict, and record both in ``store``.
+
+    ``threads`` sets torch's intra-op threads while the claim runs: claims train small networks,
+    for which one thread is fastest (and is robust on a shared machine).
+    """
+    claim = get_claim(claim_id)
+    claim.budget(budget)  # an unknown budget fails before anything is written
+    run = _start(store, claim, budget)
+    try:
+        outcome = execute(claim.id, budget, progress, threads)
+    except BaseException:
+        if store is not None and run is not None:
+            store.update(run.id, status="failed")
+        raise
+    return _finish(store, run, claim, budget, outcome)
+
+
+def resolve_claims(ids: Sequence[str], *, all_claims: bool = False) -> list[str]:
+    """Canonical claim ids (all registered ones with ``all_claims``); unknown ids fail first."""
+    if all_claims:
+        return REGISTRY.names("claim")
+    if not ids:
+        raise ConfigError("name at least one claim id, or use --all (neuralab claims list)")
+    return list(dict.fromkeys(REGISTRY.get("claim", i).name for i in ids))
+
+
+def check_options(ids: Sequence[str], budget: str, executor: str = "local",
+                  address: str | None = None) -> list[Claim]:
+    """The claims ``ids``, after checking that each exists and that budget and executor are known."""
+    if budget not in BUDGETS:
+        raise ConfigError(f"unknown budget {budget!r} (known: {', '.join(BUDGETS)})")
+    if executor not in EXECUTORS:
+        raise ConfigError(f"unknown executor {executor!r} (known: {', '.join(EXECUTORS)})")
+    if address is not None and executor != "ray":
+        raise ConfigError("--address applies to --executor ray only")
+    claims = [get_claim(i) for i in ids]
+    for claim in claims:
+        claim.budget(budget)
+    return claims
+
+
+def run_claims(ids: Sequence[str], budget: str = "smoke", *, store: RunStore | None = None,
+               executor: str = "local", address: str | None = None, threads: int | None = 1,
+               progress: Callable[[str, str], None] | None = None,
+               on_done: Callable[[ClaimResult | ClaimFailure], None] | None = None,
+               ) -> list[ClaimResult | ClaimFailure]:
+    """Run several claims at ``budget``; every id, the budget and the executor are checked first.
+
+    ``executor="local"`` runs them one after another in this process; ``"ray"`` runs each claim as
+    a Ray task (a local Ray instance, or the cluster at ``address``) while only this process
+    writes the store. ``progress(claim_id, message)`` receives progress lines (local: the claim's
+    own; Ray: when a claim is sent off); ``on_done`` each result as it arrives.
+    """
+    claims = check_options(ids, budget, executor, address)
+    if executor == "ray":
+        return _run_on_ray(claims, budget, store, address, threads, progress, on_done)
+    results: list[ClaimResult | ClaimFailure] = []
+    for claim in claims:
+        say = (lambda msg, cid=claim.id: progress(cid, msg)) if progress else None
+        start = time.perf_counter()
+        try:
+            result: ClaimResult | ClaimFailure = run_claim(claim.id, budget, store=store,
+                                                           progress=say, threads=threads)
+        except Exception as exc:  # recorded as failed by run_claim; the other claims still run
+            failed = _latest_run(store, claim.id) if store is not None else None
+            result = ClaimFailure(claim, budget, exc, time.perf_counter() - start,
+                                  failed.id if failed else None)
+        results.append(result)
+        if on_done:
+            on_done(result)
+    return results
+
+
+def _run_on_ray(claims: Sequence[Claim], budget: str, store: RunStore | None,
+                address: str | None, threads: int | None,
+                progress: Callable[[str, str], None] | None,
+                on_done: Callable[[ClaimResult | ClaimFailure], None] | None,
+                ) -> list[ClaimResult | ClaimFailure]:
+    from neuralab.engine.sweep import ray_session
+
+    results: dict[int, ClaimResult | ClaimFailure] = {}
+    with ray_session(address) as ray:
+        task = ray.remote(num_cpus=threads or 1)(execute)
+        pending = {}
+        for i, claim in enumerate(claims):
+            run = _start(store, claim, budget)
+            pending[task.remote(claim.id, budget, None, threads)] = (i, claim, run, time.perf_counter())
+            if progress:
+                progress(claim.id, "sent to a Ray worker")
+        while pending:
+            [done], _ = ray.wait(list(pending), num_returns=1)
+            i, claim, run, start = pending.pop(done)
+            try:
+                result: ClaimResult | ClaimFailure = _finish(store, run, claim, budget, ray.get(done))
+            except Exception as exc:  # the task raised: record it, keep collecting the others
+                if store is not None and run is not None:
+                    store.update(run.id, status="failed")
+                result = ClaimFailure(claim, budget, getattr(exc, "cause", None) or exc,
+                                      time.perf_counter() - start, run.id if run else None)
+            results[i] = result
+            if on_done:
+                on_done(result)
+    return [results[i] for i in sorted(results)]
+
+
+def _latest_run(store: RunStore, claim_id: str) -> RunInfo | None:
+    runs = [r for r in store.list(kind="claim") if r.name == claim_id]
+    return runs[-1] if runs else None
+
+
+def latest_claim_runs(store: RunStore) -> dict[str, RunInfo]:
+    """For each claim id in ``store``: its latest completed full-budget run, else smoke run."""
+    best: dict[str, RunInfo] = {}
+    for run in store.list(kind="claim"):  # oldest first
+        if run.status != "completed" or not run.summary.get("claim"):
+            continue
+        claim_id = run.summary["claim"]
+        current = best.get(claim_id)
+        rank = BUDGETS.index(run.summary.get("budget", "smoke"))
+        if current is None or rank >= BUDGETS.index(current.summary.get("budget", "smoke")):
+            best[claim_id] = run
+    return dict(sorted(best.items()))

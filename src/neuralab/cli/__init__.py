@@ -10,8 +10,8 @@ import sys
 
 import typer
 
-from neuralab.cli import (compress_cmd, data_cmd, demo_cmd, probe_cmd, registry_cmd, runs_cmd,
-                          sweep_cmd, train_cmd)
+from neuralab.cli import (claims_cmd, compress_cmd, data_cmd, demo_cmd, probe_cmd, registry_cmd,
+                          report_cmd, runs_cmd, sweep_cmd, train_cmd)
 from neuralab.errors import NeuralabError
 
 app = typer.Typer(
@@ -28,6 +28,8 @@ sweep_cmd.install(app)
 compress_cmd.install(app)
 app.add_typer(runs_cmd.app, name="runs")
 app.add_typer(data_cmd.app, name="data")
+app.add_typer(claims_cmd.app, name="claims")
+report_cmd.install(app)
 demo_cmd.install(app)
 probe_cmd.install(app)
 

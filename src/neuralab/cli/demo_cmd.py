@@ -1,13 +1,17 @@
-"""``neuralab demo``: the main job — the MNIST-1D baseline table."""
+"""``neuralab demo``: the main job — every claim at a budget, the verdict table, the report."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from neuralab.baselines import BASELINES, PAPER_ACCURACY, run_baselines
-from neuralab.cli.common import RunsDir, format_table, store_at
+from neuralab.claims.runner import ClaimFailure, resolve_claims
+from neuralab.cli.claims_cmd import Budget, Threads, run_and_print
+from neuralab.cli.common import RunsDir, store_at
+from neuralab.cli.report_cmd import Out
+from neuralab.report.site import DEFAULT_OUT, build_report, check_out
 
 
 def install(app: typer.Typer) -> None:
@@ -15,21 +19,19 @@ def install(app: typer.Typer) -> None:
 
 
 def demo(
-    seeds: Annotated[int, typer.Option(min=1, help="Seeds per model.")] = 3,
-    steps: Annotated[int, typer.Option(min=1, help="Training steps per run.")] = 3000,
-    models: Annotated[list[str] | None, typer.Option("--model", help="Only these models.")] = None,
+    claim_ids: Annotated[list[str] | None, typer.Argument(
+        metavar="[ID...]", help="Only these claims [default: every claim].")] = None,
+    budget: Budget = "smoke",
+    out: Out = Path(DEFAULT_OUT),
+    threads: Threads = 1,
     runs_dir: RunsDir = None,
 ) -> None:
-    """Train the MNIST-1D baselines (logistic, MLP, CNN, GRU) over seeds; print the table."""
+    """Run every claim (smoke budget by default), print the verdict table, write the report."""
+    check_out(out)
     store = store_at(runs_dir)
-    chosen = models or list(BASELINES)
-    typer.echo(f"MNIST-1D baselines: {', '.join(chosen)} x {seeds} seeds, {steps} steps each")
-
-    def progress(model: str, seed: int, acc: float, seconds: float) -> None:
-        typer.echo(f"  {model:<9} seed {seed}: test accuracy {acc:.3f}  ({seconds:.1f}s)", err=True)
-
-    rows = run_baselines(store, models=chosen, seeds=range(seeds), steps=steps, on_run=progress)
-    table = [(r.model, f"{r.mean:.3f} ± {r.std:.3f}", f"{PAPER_ACCURACY[r.model]:.2f}",
-              f"{r.mean_seconds:.1f}") for r in rows]
-    typer.echo(format_table(("model", "test accuracy (mean ± sd)", "paper", "seconds/run"), table))
-    typer.echo(f"runs recorded in {store.root}")
+    ids = resolve_claims(claim_ids or [], all_claims=not claim_ids)
+    results = run_and_print(ids, budget, executor="local", threads=threads, store=store)
+    index = build_report(store, out)
+    typer.echo(f"report written to {index}")
+    if any(isinstance(r, ClaimFailure) for r in results):
+        raise typer.Exit(1)

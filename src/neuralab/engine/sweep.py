@@ -26,10 +26,11 @@ None). Only the driver writes the run store: one ``sweep`` run and one member ru
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import runpy
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -154,13 +155,12 @@ def _ray_task(configs: list[dict[str, Any]], threads: int) -> list[MemberResult]
     return Population([build_config(c) for c in configs]).fit()
 
 
-def run_ray(groups: Sequence[Sequence[RunConfig]], address: str | None = None,
-            on_step: Progress | None = None,
-            on_done: Callable[[int, list[MemberResult]], None] | None = None,
-            cpus_per_task: int = 1) -> list[list[MemberResult]]:
-    """Train each population as a Ray task; a local Ray instance when ``address`` is None.
+@contextlib.contextmanager
+def ray_session(address: str | None = None) -> Iterator[Any]:
+    """The ``ray`` module, connected to ``address`` (a local instance when None) for the block.
 
-    Progress is reported per finished population (``on_done``); ``on_step`` is not called.
+    A local instance gets this checkout's sources on its workers' ``PYTHONPATH``; an instance
+    started here is shut down afterwards. Used by sweeps and by ``neuralab claims run``.
     """
     try:
         import ray
@@ -176,6 +176,21 @@ def run_ray(groups: Sequence[Sequence[RunConfig]], address: str | None = None,
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise NeuralabError(f"cannot reach a Ray cluster at {address!r}: {exc}") from None
     try:
+        yield ray
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def run_ray(groups: Sequence[Sequence[RunConfig]], address: str | None = None,
+            on_step: Progress | None = None,
+            on_done: Callable[[int, list[MemberResult]], None] | None = None,
+            cpus_per_task: int = 1) -> list[list[MemberResult]]:
+    """Train each population as a Ray task; a local Ray instance when ``address`` is None.
+
+    Progress is reported per finished population (``on_done``); ``on_step`` is not called.
+    """
+    with ray_session(address) as ray:
         task = ray.remote(num_cpus=cpus_per_task)(_ray_task)
         pending = {task.remote([c.to_dict() for c in configs], cpus_per_task): g
                    for g, configs in enumerate(groups)}
@@ -188,9 +203,6 @@ def run_ray(groups: Sequence[Sequence[RunConfig]], address: str | None = None,
             if on_done:
                 on_done(g, out)
         return [r for r in results if r is not None]
-    finally:
-        if started:
-            ray.shutdown()
 
 
 def run_groups(groups: Sequence[Sequence[RunConfig]], executor: Executor = "local",

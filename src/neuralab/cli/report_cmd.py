@@ -1,0 +1,23 @@
+"""``neuralab report``: the claims report (HTML and Markdown), rebuilt from the run store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from neuralab.cli.common import RunsDir, store_at
+from neuralab.report.site import DEFAULT_OUT, build_report
+
+Out = Annotated[Path, typer.Option("--out", "-o", help="Directory to write the report into.")]
+
+
+def install(app: typer.Typer) -> None:
+    app.command("report")(report)
+
+
+def report(out: Out = Path(DEFAULT_OUT), runs_dir: RunsDir = None) -> None:
+    """Build the claims report from the run store (nothing is re-run)."""
+    index = build_report(store_at(runs_dir), out)
+    typer.echo(f"report written to {index}")

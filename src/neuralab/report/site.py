@@ -1,0 +1,182 @@
+"""Build the claims report from the run store alone: a static HTML site and the same in Markdown.
+
+For every claim — each one registered, and each one found in the store — the report shows the run
+:func:`~neuralab.claims.runner.latest_claim_runs` picks (the latest completed ``full`` run, else the
+latest completed ``smoke`` run), read back from the store: its config (the claim's description and
+budget), its records and its verdict. Nothing is re-run. Layout of ``out``::
+
+    index.html  index.md  style.css
+    claims/<claim id>.html  claims/<claim id>.md
+    figures/<claim id>-effect.png  figures/<claim id>-curves.png
+
+Templates (jinja2, HTML autoescaped) ship in ``neuralab/report/templates``. Every page and figure
+is rendered in memory first and then each file is written atomically, so a failed build leaves the
+previous report as it was.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from neuralab.atomic import atomic_write_bytes
+from neuralab.claims.runner import latest_claim_runs
+from neuralab.engine.metrics import read_records
+from neuralab.errors import NeuralabError
+from neuralab.registry import REGISTRY
+from neuralab.report.figures import curves_figure, effect_figure, verdict_parts
+from neuralab.store import RunInfo, RunStore
+
+DEFAULT_OUT = "report"
+# What a page needs from a claim's description; older or foreign runs may lack some of it.
+DESCRIPTION = {"statement": "", "paper": None, "arxiv": None, "reference": "", "seeds": [],
+               "thresholds": {}, "budgets": {}, "curves": [], "x_label": "step"}
+
+
+@dataclass
+class ClaimPage:
+    """What the report shows for one claim."""
+
+    id: str
+    info: dict[str, Any]
+    run: RunInfo | None = None
+    records: list[dict[str, Any]] = field(default_factory=list)
+    figures: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^A-Za-z0-9_-]", "-", self.id)
+
+    @property
+    def verdict(self) -> dict[str, Any] | None:
+        return self.run.summary if self.run else None
+
+
+def collect(store: RunStore) -> list[ClaimPage]:
+    """One page per claim: registered claims and claims recorded in ``store``, sorted by id."""
+    latest = latest_claim_runs(store)
+    pages = []
+    for claim_id in sorted(set(latest) | set(REGISTRY.names("claim"))):
+        run = latest.get(claim_id)
+        if run is not None:
+            page = ClaimPage(claim_id, {**DESCRIPTION, **run.config()}, run,
+                             list(read_records(run.records_path)))
+        else:
+            page = ClaimPage(claim_id, {**DESCRIPTION,
+                                        **REGISTRY.get("claim", claim_id).factory().describe()})
+        pages.append(page)
+    return pages
+
+
+def seed_table(verdict: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """(measures, rows of [seed, value per measure]) from a verdict's per-seed effects."""
+    parts = verdict_parts(verdict)
+    seeds = sorted({int(s) for p in parts for s in p.get("per_seed", {})})
+    rows = [[s, *[p.get("per_seed", {}).get(str(s)) for p in parts]] for s in seeds]
+    return [p.get("measure", "") for p in parts], rows
+
+
+def arm_table(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per arm and metric: the final value of every seed, and their mean and sd."""
+    last: dict[tuple[str, str], dict[int, tuple[int, float]]] = defaultdict(dict)
+    for r in records:
+        if r.get("layer") is not None:
+            continue
+        key, seed = (str(r["run"]), r["metric"]), int(r["member"])
+        if seed not in last[key] or r["step"] >= last[key][seed][0]:
+            last[key][seed] = (int(r["step"]), float(r["value"]))
+    rows = []
+    for (arm, metric), by_seed in sorted(last.items()):
+        values = [by_seed[s][1] for s in sorted(by_seed)]
+        finite = [v for v in values if math.isfinite(v)]
+        rows.append({"arm": arm, "metric": metric, "seeds": sorted(by_seed), "values": values,
+                     "mean": statistics.fmean(finite) if finite else math.nan,
+                     "sd": statistics.stdev(finite) if len(finite) > 1 else 0.0})
+    return rows
+
+
+def fmt(value: Any) -> str:
+    """Numbers as 4 significant digits; None as an em dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def md_cell(value: Any) -> str:
+    return fmt(value).replace("|", "\\|").replace("\n", " ")
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("neuralab.report", "templates"),
+                             autoescape=jinja2.select_autoescape(["html"]),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(num=fmt, md=md_cell)
+    return env
+
+
+def render(pages: list[ClaimPage], store: RunStore) -> dict[str, bytes]:
+    """Every file of the report, by relative path."""
+    env = environment()
+    files: dict[str, bytes] = {"style.css": env.get_template("style.css").render().encode()}
+    for page in pages:
+        if page.verdict:
+            effect = effect_figure(page.verdict)
+            curves = curves_figure(page.records, page.info.get("curves") or (),
+                                   page.info.get("x_label") or "step")
+            page.figures = {k: v for k, v in (("effect", effect), ("curves", curves)) if v}
+        for kind, png in page.figures.items():
+            files[f"figures/{page.slug}-{kind}.png"] = png
+    context = {"pages": pages, "store": str(store.root), "built": time.strftime("%Y-%m-%d %H:%M"),
+               "counts": _counts(pages)}
+    for ext in ("html", "md"):
+        files[f"index.{ext}"] = env.get_template(f"index.{ext}").render(**context).encode()
+        for page in pages:
+            measures, seed_rows = seed_table(page.verdict) if page.verdict else ([], [])
+            text = env.get_template(f"claim.{ext}").render(
+                page=page, info=page.info, verdict=page.verdict, measures=measures,
+                seed_rows=seed_rows, seeds_run=[row[0] for row in seed_rows], parts=verdict_parts(page.verdict) if page.verdict else [],
+                arms=arm_table(page.records), created=_when(page.run))
+            files[f"claims/{page.slug}.{ext}"] = text.encode()
+    return files
+
+
+def check_out(out: str | Path) -> Path:
+    """``out`` as a path, if a report can be written there (a directory, or nothing yet)."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise NeuralabError(f"report output {str(out)!r} exists and is not a directory")
+    return out
+
+
+def build_report(store: RunStore, out: str | Path = DEFAULT_OUT) -> Path:
+    """Write the report for ``store`` into ``out``; returns the path of ``index.html``."""
+    out = check_out(out)
+    if not store.exists:
+        raise NeuralabError(f"no run store at {str(store.root)!r}; run claims first "
+                            "(neuralab claims run --all) or pass --runs-dir")
+    files = render(collect(store), store)
+    for rel, data in files.items():
+        atomic_write_bytes(out / rel, data)
+    return out / "index.html"
+
+
+def _counts(pages: list[ClaimPage]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for p in pages:
+        counts[p.verdict["verdict"] if p.verdict else "not run"] += 1
+    return dict(counts)
+
+
+def _when(run: RunInfo | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created)) if run else ""

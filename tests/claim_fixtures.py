@@ -1,0 +1,49 @@
+"""Small registered claims for testing the runner, the report and the CLI without training."""
+
+from __future__ import annotations
+
+from neuralab.claims import Claim, by_seed, claim_record, combine, decide, paired_differences
+from neuralab.registry import register
+
+
+@register("claim", "report_toy_claim", paper="A Paper <with> Markup & Ampersands", arxiv="0000.00001")
+class ReportToyClaim(Claim):
+    """Two arms with curves; a two-part verdict; ``scale`` moves the second part across its bar."""
+
+    statement = "Arm <b>a</b> beats arm b & keeps its lead."
+    reference = "a beats b by 0.3."
+    seeds = (0, 1, 2, 3)
+    thresholds = {"margin": 0.1, "lead": 0.5}
+    budgets = {"smoke": {"scale": 1.0, "seeds": 3}, "full": {"scale": 2.0}}
+    curves = ("accuracy",)
+
+    def run(self, budget, progress=None):
+        scale = self.budget(budget)["scale"]
+        rows = []
+        for s in self.seeds_for(budget):
+            for step in range(5):
+                rows.append(claim_record("a", s, "accuracy", 0.5 + 0.1 * step + 0.01 * s, step=step))
+                rows.append(claim_record("b", s, "accuracy", 0.4 + 0.05 * step, step=step))
+            rows.append(claim_record("a", s, "lead", 0.3 * scale + 0.01 * s, step=4))
+            if progress:
+                progress(f"seed {s} done")
+        return rows
+
+    def check(self, records):
+        diff = paired_differences(by_seed(records, "a", "accuracy"), by_seed(records, "b", "accuracy"))
+        return combine([decide(diff, self.thresholds["margin"], "a minus b accuracy"),
+                        decide(by_seed(records, "a", "lead"), self.thresholds["lead"], "lead of a")],
+                       "a beats b and keeps its lead")
+
+
+@register("claim", "report_failing_claim", paper="A Paper That Crashes")
+class FailingClaim(Claim):
+    statement = "This experiment raises."
+    seeds = (0, 1, 2)
+    budgets = {"smoke": {}, "full": {}}
+
+    def run(self, budget, progress=None):
+        raise RuntimeError("the experiment crashed")
+
+    def check(self, records):
+        raise AssertionError("unreachable")

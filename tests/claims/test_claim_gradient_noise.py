@@ -1,0 +1,31 @@
+import math
+
+import torch
+from smoke_check import smoke
+
+from neuralab.claims import claim_record
+from neuralab.claims.gradient_noise import (CHANCE_LOSS, ETAS, GradientNoiseDeepMlp, capped,
+                                            noise_arm, simple_init)
+
+
+def test_simple_init_is_gaussian_with_std_0_1():
+    net = torch.nn.Sequential(torch.nn.Linear(400, 300), torch.nn.ReLU(), torch.nn.Linear(300, 10))
+    simple_init(net)
+    assert abs(float(net[0].weight.detach().std()) - 0.1) < 0.002
+    assert float(net[2].bias.detach().abs().sum()) == 0
+
+
+def test_check_uses_the_best_noise_scale_and_caps_failures():
+    assert capped(float("nan")) == capped(float("inf")) == capped(9.0) == CHANCE_LOSS == math.log(10)
+    losses = {"plain": 2.0, noise_arm(0.01): 2.2, noise_arm(0.3): 0.9, noise_arm(1.0): float("nan")}
+    records = [claim_record(arm, s, "train_loss", v + 0.01 * s) for arm, v in losses.items()
+               for s in range(3)]
+    verdict = GradientNoiseDeepMlp().check(records)
+    assert verdict.verdict == "reproduced" and "eta = 0.3" in verdict.notes
+    assert abs(verdict.effect - 1.1) < 1e-9 and len(ETAS) == 3
+
+
+def test_smoke():
+    arms = ["plain"] + [noise_arm(eta) for eta in ETAS]
+    # large noise may blow the network up: such a run is recorded as diverged (and counts as chance)
+    smoke("gradient_noise", {arm: ("train_loss", "train_accuracy") for arm in arms}, finite=False)

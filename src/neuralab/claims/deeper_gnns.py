@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from neuralab.claims.base import Claim, by_seed, claim_record, combine, decide, paired_differences
+from neuralab.claims.base import Claim, by_seed, combine, decide, paired_differences
+from neuralab.claims.train_many import trainer_accuracies
 from neuralab.config import build_config
-from neuralab.engine.trainer import train
 from neuralab.registry import register
 
 GRAPH = ["data.name=csbm", "data.n_classes=3", "data.degree=6.0", "data.n_features=16",
@@ -53,18 +53,10 @@ class DeeperGnns(Claim):
 
     def run(self, budget: str, progress=None) -> list[dict[str, Any]]:
         b = self.budget(budget)
-        rows = []
-        for seed in self.seeds:
-            for arm, overrides in ARMS.items():
-                config = build_config(overrides=GRAPH + OPTIM + overrides + [
-                    f"data.n_nodes={b['n_nodes']}", f"data.seed={seed}", f"seed={seed}",
-                    f"train.steps={b['steps']}"])
-                result = train(config, progress="none")
-                rows.append(claim_record(arm, seed, "test_accuracy",
-                                         result.metrics.get("test_accuracy", float("nan"))))
-            if progress:
-                progress(f"seed {seed} done")
-        return rows
+        runs = [(arm, seed, build_config(overrides=GRAPH + OPTIM + overrides + [
+            f"data.n_nodes={b['n_nodes']}", f"data.seed={seed}", f"seed={seed}",
+            f"train.steps={b['steps']}"])) for seed in self.seeds for arm, overrides in ARMS.items()]
+        return trainer_accuracies(runs, progress)
 
     def check(self, records):
         acc = {arm: by_seed(records, arm, "test_accuracy") for arm in ARMS}

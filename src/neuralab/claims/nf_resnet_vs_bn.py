@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from neuralab.claims.base import Claim, by_seed, claim_record, decide, paired_differences
+from neuralab.claims.base import Claim, by_seed, decide, paired_differences
+from neuralab.claims.train_many import trainer_accuracies
 from neuralab.config import build_config
-from neuralab.engine.trainer import train
 from neuralab.registry import register
 
 LAYOUT = ["model.width=32", "model.stages=[2, 2, 2]", "model.kernel_size=3"]
@@ -42,17 +42,10 @@ class NfResnetVsBn(Claim):
 
     def run(self, budget: str, progress=None) -> list[dict[str, Any]]:
         steps = self.budget(budget)["steps"]
-        rows = []
-        for seed in self.seeds:
-            for arm, overrides in ARMS.items():
-                config = build_config(overrides=RECIPE + LAYOUT + overrides + [
-                    f"train.steps={steps}", f"schedule.warmup={steps // 20}", f"seed={seed}"])
-                result = train(config, progress="none")
-                rows.append(claim_record(arm, seed, "test_accuracy",
-                                         result.metrics.get("test_accuracy", float("nan"))))
-            if progress:
-                progress(f"seed {seed} done")
-        return rows
+        runs = [(arm, seed, build_config(overrides=RECIPE + LAYOUT + overrides + [
+            f"train.steps={steps}", f"schedule.warmup={steps // 20}", f"seed={seed}"]))
+            for seed in self.seeds for arm, overrides in ARMS.items()]
+        return trainer_accuracies(runs, progress)
 
     def check(self, records):
         nf, bn = by_seed(records, "nf", "test_accuracy"), by_seed(records, "bn", "test_accuracy")

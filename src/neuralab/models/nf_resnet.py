@@ -27,9 +27,8 @@ from neuralab.components.activations import make_activation
 from neuralab.components.norms.weight_standardization import (nonlinearity_gain,
                                                                scaled_weight_standardization)
 from neuralab.data.dataset import DataSpec
-from neuralab.models.base import Model
 from neuralab.models.mlp import ActivationName
-from neuralab.models.resnet import _check
+from neuralab.models.resnet import ConvTrunk, _check
 from neuralab.models.stems import CONV, ChannelFirst, spatial_layout
 from neuralab.registry import register
 
@@ -63,7 +62,7 @@ class NFBlock(nn.Module):
         return skip + self.alpha * out
 
 
-class NFResNet(Model):
+class NFResNet(ConvTrunk):
     """Stem -> NF blocks (analytic variance bookkeeping) -> act -> global mean -> head."""
 
     def __init__(self, spec: DataSpec, *, width: int, stages: tuple[int, ...], kernel_size: int,
@@ -86,25 +85,11 @@ class NFResNet(Model):
                 transition = block.shortcut is not None
                 expected_var = (1.0 if transition else expected_var) + alpha**2
                 c = c_out
-        self.final_act = make_activation(activation)
+        self.final = make_activation(activation)
         self.head = nn.Linear(c, spec.n_outputs)
         with torch.no_grad():
             self.head.weight.normal_(0.0, 0.01)
             self.head.bias.zero_()
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.stem(self.to_maps(x))  # (B, width, *S)
-        for block in self.blocks:
-            h = block(h)
-        h = self.final_act(h)
-        return h.mean(tuple(range(2, h.dim())))  # (B, C)
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        return self.head(features)  # (B, n_outputs)
-
-    def probe_points(self) -> dict[str, nn.Module]:
-        return {"stem": self.stem, **{f"block{i}": b for i, b in enumerate(self.blocks)},
-                "head": self.head}
 
 
 @register("model", "nf_resnet", paper="Characterizing signal propagation to close the performance "

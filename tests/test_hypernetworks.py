@@ -88,3 +88,11 @@ def test_output_regularizer_keeps_earlier_tasks_weights():
         assert {r["layer"] for r in rows if r["metric"] == "task_accuracy"} == {"task0", "task1"}
         drift[beta] = next(r["value"] for r in rows if r["metric"] == "weight_drift")
     assert drift[1.0] < 0.5 * drift[0.0]
+
+
+def test_backward_after_leaving_the_condition_context():
+    model = build_model("hypernetwork", SPEC, seed=0)
+    with model.conditioned(0.3):
+        loss = model(torch.rand(4, 1, 8, 8)).square().sum()
+    loss.backward()  # the restored condition buffer must not invalidate the graph
+    assert model.body[0].weight.grad is not None

@@ -8,7 +8,8 @@ Experiment (fixed here before running). MNIST-1D; the ``cnn`` of the MNIST-1D ba
 stride-2 convolutions of 32 channels, kernel 5, flattened into a linear head) against ``phc_cnn``
 of the same layout with ``n = 4``, once with a learned algebra and once with the fixed quaternion
 algebra. The first convolution (one input channel) and the head stay real in every arm. All arms:
-Adam, learning rate 3e-3, batch 128, the same steps, trained by the standard trainer.
+Adam, learning rate 3e-3, batch 128, the same steps; the three seeds of an arm train as one
+population of the population engine (each member equals its single trainer run).
 
 - ``accuracy``: PHC (learned, n = 4) minus real CNN test accuracy (> -0.02).
 - ``vs_quaternion``: PHC (learned) minus quaternion test accuracy (> -0.02: at least as good,
@@ -24,8 +25,8 @@ from typing import Any
 
 from neuralab.claims.base import Claim, by_seed, claim_record, combine, decide, paired_differences
 from neuralab.components.hypercomplex import PHConv
+from neuralab.claims.train_many import train_many
 from neuralab.config import build_config
-from neuralab.engine.trainer import train
 from neuralab.registry import register
 
 N = 4
@@ -57,19 +58,20 @@ class PhmParameters(Claim):
 
     def run(self, budget: str, progress=None) -> list[dict[str, Any]]:
         steps = self.budget(budget)["steps"]
+        runs = [(arm, seed) for arm in ARMS for seed in self.seeds]
+        configs = [build_config(overrides=COMMON + ARMS[arm] + [f"train.steps={steps}",
+                                                                 f"seed={seed}"])
+                   for arm, seed in runs]
         rows = []
-        for seed in self.seeds:
-            for arm, overrides in ARMS.items():
-                config = build_config(overrides=COMMON + overrides + [f"train.steps={steps}",
-                                                                      f"seed={seed}"])
-                result = train(config, progress="none")
-                rows += [claim_record(arm, seed, "test_accuracy", result.metrics["test_accuracy"]),
-                         claim_record(arm, seed, "params", result.model.num_parameters())]
-                if arm == "phc":
-                    rows.append(claim_record(arm, seed, "phc_param_ratio",
-                                             hypercomplex_ratio(result.model)))
-            if progress:
-                progress(f"seed {seed} done")
+        for (arm, seed), result in zip(runs, train_many(configs)):
+            model = result.model()
+            rows += [claim_record(arm, seed, "test_accuracy",
+                                  result.metrics.get("test_accuracy", float("nan"))),
+                     claim_record(arm, seed, "params", model.num_parameters())]
+            if arm == "phc":
+                rows.append(claim_record(arm, seed, "phc_param_ratio", hypercomplex_ratio(model)))
+        if progress:
+            progress("trained")
         return rows
 
     def check(self, records):

@@ -136,7 +136,7 @@ class HyperNetwork(Model):
 
     def generate(self, gamma: torch.Tensor | None = None) -> torch.Tensor:
         """The target's flat parameters for ``gamma`` (default: the current condition)."""
-        gamma = self.condition if gamma is None else gamma
+        gamma = self.condition.clone() if gamma is None else gamma  # the buffer changes in place
         theta = self.out(self.body(encode_condition(gamma, self.parametrization)))
         return theta if self.theta0 is None else self.theta0 + theta  # (n_params,)
 

@@ -20,8 +20,8 @@ from neuralab.components.conv import DilatedReparamConv
 from neuralab.components.init import initialize
 from neuralab.components.norms import make_norm
 from neuralab.data.dataset import DataSpec
-from neuralab.models.base import Model
 from neuralab.models.mlp import ActivationName, InitName, NormName
+from neuralab.models.resnet import ConvTrunk
 from neuralab.models.stems import CONV, ChannelFirst, spatial_layout
 from neuralab.registry import register
 
@@ -46,7 +46,7 @@ class LargeKernelBlock(nn.Module):
             self.spatial = self.spatial.merge()
 
 
-class LargeKernelCNN(Model):
+class LargeKernelCNN(ConvTrunk):
     """Stem conv -> large-kernel blocks -> global mean -> head."""
 
     def __init__(self, spec: DataSpec, *, channels: int, depth: int, kernel_size: int,
@@ -57,25 +57,13 @@ class LargeKernelCNN(Model):
         self.stem = CONV[dims](c, channels, 3, padding=1)
         self.blocks = nn.ModuleList(LargeKernelBlock(dims, channels, kernel_size, activation, norm)
                                     for _ in range(depth))
+        self.final = nn.Identity()
         self.head = nn.Linear(channels, spec.n_outputs)
         initialize(self.stem, init, "linear")
         for block in self.blocks:
             initialize(block.pw1, init, activation)
             initialize(block.pw2, init, "linear")
         initialize(self.head, init, "linear")
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.stem(self.to_maps(x))  # (B, C, *S)
-        for block in self.blocks:
-            h = block(h)
-        return h.mean(tuple(range(2, h.dim())))  # (B, C)
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        return self.head(features)  # (B, n_outputs)
-
-    def probe_points(self) -> dict[str, nn.Module]:
-        return {"stem": self.stem, **{f"block{i}": b for i, b in enumerate(self.blocks)},
-                "head": self.head}
 
     def reparameterize(self) -> LargeKernelCNN:
         """Merge every block's branches (call in evaluation mode; outputs are unchanged)."""

@@ -70,7 +70,31 @@ class BasicBlock(nn.Module):
         return self.act2(skip + h)
 
 
-class ResNet(Model):
+class ConvTrunk(Model):
+    """``stem -> blocks -> final -> global mean over positions -> head`` (subclasses build them)."""
+
+    to_maps: nn.Module
+    stem: nn.Module
+    blocks: nn.ModuleList
+    final: nn.Module
+    head: nn.Module
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.stem(self.to_maps(x))  # (B, C_0, *S)
+        for block in self.blocks:
+            h = block(h)  # (B, C_i, *S_i)
+        h = self.final(h)
+        return h.mean(tuple(range(2, h.dim())))  # (B, C)
+
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
+        return self.head(features)  # (B, n_outputs)
+
+    def probe_points(self) -> dict[str, nn.Module]:
+        return {"stem": self.stem, **{f"block{i}": b for i, b in enumerate(self.blocks)},
+                "head": self.head}
+
+
+class ResNet(ConvTrunk):
     """Stem -> stages of :class:`BasicBlock` -> (final norm, act) -> global mean -> head."""
 
     def __init__(self, spec: DataSpec, *, width: int, stages: tuple[int, ...], widen: int,
@@ -100,20 +124,6 @@ class ResNet(Model):
         initialize(self.stem, init, activation)
         initialize(self.blocks, init, activation)
         initialize(self.head, init, "linear")
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.stem(self.to_maps(x))  # (B, width, *S)
-        for block in self.blocks:
-            h = block(h)  # (B, C_i, *S_i)
-        h = self.final(h)
-        return h.mean(tuple(range(2, h.dim())))  # (B, C)
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        return self.head(features)  # (B, n_outputs)
-
-    def probe_points(self) -> dict[str, nn.Module]:
-        return {"stem": self.stem, **{f"block{i}": b for i, b in enumerate(self.blocks)},
-                "head": self.head}
 
 
 def _check(width: int, stages: tuple[int, ...], widen: int, kernel_size: int) -> None:

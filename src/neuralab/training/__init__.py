@@ -8,6 +8,7 @@ Each method is registered under kind ``"method"`` with the signature
   sampled per step) — :mod:`.sortednet`, :mod:`.progressive_shrinking`, :mod:`.stitching`.
 - ``forward_forward``, ``local_supervised``: layer-local learning without backprop across layers.
 - ``hypernetwork_continual``: continual learning with a (recurrent) hypernetwork.
+- ``dense_hebbian``: supervised dense associative memory (Hebbian storage, no gradients).
 - ``continual_backprop``: reinitialize mature, low-utility units to keep a network plastic
   (:mod:`.continual_backprop`, Loss of Plasticity in Deep Continual Learning).
 - ``gradient_boosting``: grow the last hidden layer ``J`` units per round on the pseudo-residuals

@@ -194,12 +194,11 @@ class Registry:
 
         def decorate(factory: Callable[..., Any]) -> Callable[..., Any]:
             key_name = name or factory.__name__.lower()
-            doc = inspect.getdoc(factory) or ""
             entry = Entry(
                 kind=kind,
                 name=key_name,
                 factory=factory,
-                summary=summary or (doc.splitlines()[0] if doc else ""),
+                summary=summary or _first_line_of_own_doc(factory),
                 paper=paper,
                 arxiv=arxiv,
                 tags=frozenset(tags),
@@ -295,3 +294,11 @@ def registered_name(kind: str) -> Any:
         return REGISTRY.get(kind, value).name
 
     return Annotated[str, AfterValidator(check)]
+
+
+def _first_line_of_own_doc(factory: Callable[..., Any]) -> str:
+    """The first line of ``factory``'s own docstring (a class does not inherit its base's), else
+    of its ``statement`` attribute (claims), else ``""``."""
+    own = factory.__dict__.get("__doc__") if isinstance(factory, type) else factory.__doc__
+    text = inspect.cleandoc(own) if own else str(getattr(factory, "statement", "") or "")
+    return text.strip().splitlines()[0] if text.strip() else ""

@@ -21,7 +21,7 @@ import statistics
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from neuralab.claims._runs import char_lm, train_arm
+from neuralab.claims.training import char_lm, train_arm
 from neuralab.claims.base import Claim, Progress, Verdict, by_seed, combine, decide
 
 MEASURE = {"mnist1d": "test_accuracy", "char_lm": "test_loss"}
@@ -48,7 +48,7 @@ def _config(testbed: str, activation: str, budget: str) -> dict[str, Any]:
 
 @lru_cache(maxsize=256)
 def _run(testbed: str, activation: str, seed: int, budget: str) -> tuple[tuple[str, float], ...]:
-    rows, _ = train_arm(f"{testbed}/{activation}", seed, _config(testbed, activation, budget))
+    rows = train_arm(f"{testbed}/{activation}", seed, _config(testbed, activation, budget)).records
     final: dict[str, float] = {}
     for r in rows:
         if r["layer"] is None:

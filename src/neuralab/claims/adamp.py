@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from neuralab.claims._runs import train_arm
+from neuralab.claims.training import train_arm
 from neuralab.claims.base import Claim, Progress, Verdict, by_seed, claim_record, combine, decide
 from neuralab.engine.trainer import Trainer, TrainResult
 from neuralab.registry import register
@@ -69,9 +69,9 @@ class AdamPClaim(Claim):
                     out.append(claim_record(arm, seed, "conv_norm_growth", geo))
                     return out
 
-                arm_rows, _ = train_arm(arm, seed, cnn_config(arm, steps), before=remember,
+                arm_run = train_arm(arm, seed, cnn_config(arm, steps), before=remember,
                                         after=growth, progress=progress)
-                rows += arm_rows
+                rows += arm_run.records
         return rows
 
     def check(self, records) -> Verdict:

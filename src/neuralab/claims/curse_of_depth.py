@@ -27,7 +27,7 @@ import math
 import statistics
 from typing import Any
 
-from neuralab.claims._runs import char_lm, test_loss, train_arm
+from neuralab.claims.training import char_lm, test_loss, train_arm
 from neuralab.claims.base import Claim, Progress, Verdict, by_seed, claim_record, combine, decide
 from neuralab.engine.trainer import Trainer, TrainResult
 from neuralab.probes.runner import run_probe
@@ -81,10 +81,10 @@ class CurseOfDepth(Claim):
         rows: list[dict[str, Any]] = []
         for seed in self.seeds:
             for arm, position in ARMS.items():
-                arm_rows, _ = train_arm(arm, seed, config,
+                arm_run = train_arm(arm, seed, config,
                                         overrides=[f"model.norm_position={position}"],
                                         after=depth_measurements(arm, seed), progress=progress)
-                rows += arm_rows
+                rows += arm_run.records
         return rows
 
     def check(self, records) -> Verdict:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from neuralab.claims._runs import train_arm
+from neuralab.claims.training import train_arm
 from neuralab.claims.base import Claim, Progress, Verdict, by_seed, decide
 from neuralab.registry import register
 
@@ -50,9 +50,9 @@ class EvoNormSmallBatch(Claim):
         for seed in self.seeds:
             for name, (norm, act) in NORMS.items():
                 for batch in (LARGE, SMALL):
-                    arm_rows, _ = train_arm(f"{name}/b{batch}", seed,
+                    arm_run = train_arm(f"{name}/b{batch}", seed,
                                             cnn_config(norm, act, batch, steps), progress=progress)
-                    rows += arm_rows
+                    rows += arm_run.records
         return rows
 
     def check(self, records) -> Verdict:

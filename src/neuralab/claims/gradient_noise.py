@@ -77,8 +77,8 @@ class GradientNoiseDeepMlp(Claim):
         records = []
         for seed in self.seeds_for(budget):
             for arm, optim in arms.items():
-                records += train_arm(arm, seed, [*common, *optim], reinit=simple_init,
-                                     progress=progress).records
+                records += train_arm(arm, seed, overrides=[*common, *optim], reinit=simple_init,
+                                     evaluate_diverged=True, progress=progress).records
         return records
 
     def check(self, records):

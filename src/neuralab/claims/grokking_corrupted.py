@@ -67,7 +67,8 @@ class GrokkingCorrupted(Claim):
                              "optim.lr=1e-3", "optim.betas=[0.9, 0.98]", "optim.weight_decay=1.0",
                              "train.batch_size=512", f"train.steps={b['steps']}",
                              f"train.eval_every={eval_every(b['steps'], points=100)}"]
-                records += train_arm(arm, seed, overrides, progress=progress).records
+                records += train_arm(arm, seed, overrides=overrides, evaluate_diverged=True,
+                                     progress=progress).records
         return records
 
     def check(self, records):

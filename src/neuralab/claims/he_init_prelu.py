@@ -65,8 +65,9 @@ class HeInitPrelu(Claim):
                              "model.init=he", "optim.name=sgd", "optim.lr=0.01",
                              "optim.momentum=0.9", "train.batch_size=100", f"train.steps={steps}",
                              f"train.eval_every={eval_every(steps)}"]
-                run = train_arm(arm, seed, overrides, progress=progress,
-                                reinit=glorot_gain_one if use_xavier else None)
+                run = train_arm(arm, seed, overrides=overrides, progress=progress,
+                                reinit=glorot_gain_one if use_xavier else None,
+                                evaluate_diverged=True)
                 records += run.records
         return records
 

@@ -21,7 +21,7 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
-from neuralab.claims._runs import char_lm, train_arm
+from neuralab.claims.training import char_lm, train_arm
 from neuralab.claims.base import Claim, Progress, Verdict, by_seed, claim_record, combine, decide
 from neuralab.registry import register
 
@@ -60,11 +60,11 @@ class MixLN(Claim):
         rows: list[dict[str, Any]] = []
         for seed in self.seeds:
             for arm, position in ARMS.items():
-                arm_rows, _ = train_arm(arm, seed, config, overrides=[
+                arm_run = train_arm(arm, seed, config, overrides=[
                     f"model.norm_position={position}", "model.mix_ratio=0.25"],
                     probes=[("gradient_norms", {})], probe_examples=16, progress=progress)
-                rows += arm_rows
-                rows.append(claim_record(arm, seed, "grad_norm_cv", gradient_cv(arm_rows, arm, seed)))
+                rows += arm_run.records
+                rows.append(claim_record(arm, seed, "grad_norm_cv", gradient_cv(arm_run.records, arm, seed)))
         return rows
 
     def check(self, records) -> Verdict:

@@ -55,7 +55,8 @@ class Mnist1dBaselines(Claim):
                              f"train.eval_every={eval_every(b['steps'])}",
                              f"data.num_samples={b['num_samples']}",
                              f"data.shuffle_seq={str(shuffled).lower()}"]
-                records += train_arm(arm, seed, overrides, progress=progress).records
+                records += train_arm(arm, seed, overrides=overrides, evaluate_diverged=True,
+                                     progress=progress).records
         return records
 
     def check(self, records):

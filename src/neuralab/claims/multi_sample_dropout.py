@@ -19,7 +19,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from neuralab.claims._runs import train_arm
+from neuralab.claims.training import train_arm
 from neuralab.claims.base import Claim, Progress, Verdict, decide
 from neuralab.registry import register
 
@@ -54,8 +54,8 @@ class MultiSampleDropoutClaim(Claim):
         rows: list[dict[str, Any]] = []
         for seed in self.seeds:
             for arm, samples in ARMS.items():
-                arm_rows, _ = train_arm(arm, seed, mlp_config(samples, steps), progress=progress)
-                rows += arm_rows
+                arm_run = train_arm(arm, seed, mlp_config(samples, steps), progress=progress)
+                rows += arm_run.records
         return rows
 
     def check(self, records) -> Verdict:

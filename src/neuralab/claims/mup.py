@@ -29,7 +29,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from neuralab.claims._runs import train_arm
+from neuralab.claims.training import train_arm
 from neuralab.claims.base import Claim, Progress, Verdict, by_seed, claim_record, combine, decide
 from neuralab.data.dataset import load_dataset
 from neuralab.models.base import build_model
@@ -76,8 +76,8 @@ class MuP(Claim):
                     for log2_lr in b["log2_lrs"]:
                         arm = f"{p}/w{width}/lr{log2_lr}"
                         config = mlp_config(p, width, 2.0**log2_lr, b["steps"])
-                        arm_rows, _ = train_arm(arm, seed, config)
-                        rows += arm_rows
+                        arm_run = train_arm(arm, seed, config)
+                        rows += arm_run.records
                     if progress:
                         progress(f"{p} width {width} seed {seed}: learning-rate sweep done")
         return rows

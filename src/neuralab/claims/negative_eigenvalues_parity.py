@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 
 from neuralab.claims.base import Claim, by_seed, claim_record, combine, decide
-from neuralab.claims._runs import train_arm
+from neuralab.claims.training import train_arm
 from neuralab.data import IGNORE_INDEX, load_dataset
 from neuralab.registry import register
 
@@ -70,7 +70,8 @@ class NegativeEigenvaluesParity(Claim):
                     "optim.name=adamw", "optim.lr=3e-3", "train.batch_size=64",
                     f"train.steps={steps}", f"train.eval_every={max(10, steps // 10)}",
                     "train.eval_train_examples=512"]
-                rows, trainer = train_arm(arm, seed, {}, overrides=overrides, progress=progress)
+                run = train_arm(arm, seed, overrides=overrides, progress=progress)
+                rows, trainer = run.records, run.trainer
                 final, every = long_accuracies(trainer.model, test.x_test, test.y_test)
                 records += rows
                 records += [claim_record(arm, seed, "final_accuracy", final, step=steps),

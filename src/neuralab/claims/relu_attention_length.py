@@ -16,7 +16,7 @@ the notes and does not enter the verdict.
 from __future__ import annotations
 
 from neuralab.claims.base import Claim, by_seed, decide, mean_std, paired_differences
-from neuralab.claims._runs import train_arm
+from neuralab.claims.training import train_arm
 from neuralab.registry import register
 
 ARMS = {
@@ -50,7 +50,7 @@ class ReLUAttentionLength(Claim):
         records = []
         for seed in self.seeds:
             for arm, mixer in ARMS.items():
-                records += train_arm(arm, seed, {}, overrides=[*common, *mixer], progress=progress)[0]
+                records += train_arm(arm, seed, overrides=[*common, *mixer], progress=progress).records
         return records
 
     def check(self, records):

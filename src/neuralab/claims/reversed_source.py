@@ -16,7 +16,7 @@ reversed minus forward test accuracy > 0.05.
 from __future__ import annotations
 
 from neuralab.claims.base import Claim, by_seed, decide, paired_differences
-from neuralab.claims._runs import train_arm
+from neuralab.claims.training import train_arm
 from neuralab.registry import register
 
 ARMS = {"forward": "false", "reversed": "true"}
@@ -48,7 +48,7 @@ class ReversedSource(Claim):
                              "train.batch_size=64", f"train.steps={steps}",
                              f"train.eval_every={max(10, steps // 10)}",
                              "train.eval_train_examples=512"]
-                records += train_arm(arm, seed, {}, overrides=overrides, progress=progress)[0]
+                records += train_arm(arm, seed, overrides=overrides, progress=progress).records
         return records
 
     def check(self, records):

@@ -56,7 +56,8 @@ class SnakePeriodic(Claim):
                              "model.init=he", "optim.name=adam", "optim.lr=1e-3",
                              "train.batch_size=128", f"train.steps={steps}",
                              f"train.eval_every={eval_every(steps)}"]
-                records += train_arm(act, seed, overrides, progress=progress).records
+                records += train_arm(act, seed, overrides=overrides, evaluate_diverged=True,
+                                     progress=progress).records
         return records
 
     def check(self, records):

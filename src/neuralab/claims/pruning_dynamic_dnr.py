@@ -1,0 +1,109 @@
+"""Claim: the more a ReLU network is pruned, the smaller its dynamic dead neuron rate.
+
+Liu, Ghosh, Tan & Motani, "AP: Selective Activation for De-sparsifying Pruned Neural Networks"
+(arXiv:2212.06145). The *dynamic dead neuron rate* (DNR) of a ReLU layer is the share of its
+outputs that are exactly zero on the data, averaged over examples and units — the activation
+sparsity of :mod:`neuralab.probes.effective_rank` (``activation_sparsity``); here it is averaged
+over the hidden layers on the test set. The paper observes that the DNR falls as the sparsity
+rises, which motivates its de-sparsifying method.
+
+Experiment on MNIST-1D, as in the lottery-ticket claim: an MLP (two hidden ReLU layers of width
+256) is trained, then ten rounds of iterative magnitude pruning (global magnitude, 20% of the
+remaining weights a round, rewinding to 2% of training and retraining) reach 89.3% sparsity. The
+DNR is measured on the dense model and after every round. Measure per seed: the Spearman rank
+correlation between sparsity and DNR over the eleven models (0 when the DNR does not change),
+which must fall below -0.5. Reported, not judged: the mean DNR of the dense and sparsest models.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy.stats import spearmanr
+
+from neuralab.claims._compression_setup import claim_data, seeded_model, single_threaded, train
+from neuralab.claims.base import Claim, Progress, Verdict, by_seed, claim_record, decide
+from neuralab.compress.prune import iterative_pruning
+from neuralab.data.dataset import Dataset
+from neuralab.probes.runner import run_probe
+from neuralab.registry import REGISTRY, register
+
+RATE = 0.2
+
+
+def dynamic_dnr(model: torch.nn.Module, data: Dataset) -> float:
+    """Mean activation sparsity (share of exact zeros) of the model's hidden blocks on the test set."""
+    rows = run_probe("representation_stats", model, data.x_test)
+    values = [r["value"] for r in rows
+              if r["metric"] == "activation_sparsity" and str(r["layer"]).startswith("block")]
+    return float(np.mean(values))
+
+
+@register("claim", "pruning_dynamic_dnr", arxiv="2212.06145",
+          paper="AP: Selective Activation for De-sparsifying Pruned Neural Networks")
+class PruningDynamicDNR(Claim):
+    statement = ("Under iterative magnitude pruning of a ReLU MLP on MNIST-1D, the dynamic dead "
+                 "neuron rate (share of zero ReLU outputs) falls as the sparsity rises: their "
+                 "Spearman correlation over the pruning rounds is below -0.5.")
+    reference = ("The paper reports that the more a network is pruned, the smaller its dynamic "
+                 "DNR becomes during optimization (CIFAR and ImageNet networks).")
+    seeds = (0, 1, 2)
+    thresholds = {"spearman": -0.5}
+    budgets = {
+        "smoke": {"samples": 600, "width": 32, "steps": 50, "rounds": 3},
+        "full": {"samples": 5000, "width": 256, "steps": 2000, "rounds": 10},
+    }
+    x_label = "pruning round"
+    curves = ("dynamic_dnr", "sparsity", "test_accuracy")
+
+    @single_threaded
+    def run(self, budget: str, progress: Progress | None = None) -> list[dict]:
+        b = self.budget(budget)
+        data = claim_data(b)
+        steps, rounds = b["steps"], b["rounds"]
+        final = 1 - (1 - RATE) ** rounds
+        pruner = REGISTRY.create("pruner", "global_magnitude", sparsity=final)
+        params = {"width": b["width"], "depth": 2}
+        rows = []
+        for seed in self.seeds:
+            model = seeded_model("mlp", data, params, seed)
+            dense = seeded_model("mlp", data, params, seed)
+            train(dense, data, steps, seed)  # trained as iterative_pruning's first run
+            rows += [claim_record("imp", seed, "dynamic_dnr", dynamic_dnr(dense, data), step=0),
+                     claim_record("imp", seed, "sparsity", 0.0, step=0)]
+
+            def measure(r: int, pruned: torch.nn.Module, seed: int = seed) -> None:
+                rows.append(claim_record("imp", seed, "dynamic_dnr", dynamic_dnr(pruned, data),
+                                         step=r))
+
+            result = iterative_pruning(model, data, pruner, rounds=rounds, steps=steps,
+                                       rewind_step=max(1, steps // 50), seed=seed,
+                                       on_round=measure)
+            for r in result.rounds:
+                rows += [claim_record("imp", seed, "sparsity", r["sparsity"], step=int(r["round"])),
+                         claim_record("imp", seed, "test_accuracy", r["test_accuracy"],
+                                      step=int(r["round"]))]
+            if progress:
+                dnr = [x["value"] for x in rows if x["member"] == seed and x["metric"] == "dynamic_dnr"]
+                progress(f"seed {seed}: DNR {dnr[0]:.3f} dense -> {dnr[-1]:.3f} at "
+                         f"{final:.1%} sparsity")
+        return rows
+
+    def check(self, records) -> Verdict:
+        rows = list(records)
+        effects, ends = {}, []
+        for seed in by_seed(rows, "imp", "dynamic_dnr"):
+            series = sorted((r["step"], r["metric"], r["value"]) for r in rows
+                            if r["member"] == seed and r["metric"] in ("dynamic_dnr", "sparsity"))
+            dnr = {s: v for s, m, v in series if m == "dynamic_dnr"}
+            sparsity = {s: v for s, m, v in series if m == "sparsity"}
+            steps = sorted(dnr.keys() & sparsity.keys())
+            x, y = [sparsity[s] for s in steps], [dnr[s] for s in steps]
+            constant = len(set(x)) < 2 or len(set(y)) < 2
+            effects[seed] = 0.0 if constant else float(spearmanr(x, y).statistic)
+            ends.append((dnr[steps[0]], dnr[steps[-1]]))
+        dense, sparsest = np.mean(ends, axis=0) if ends else (float("nan"), float("nan"))
+        return decide(effects, self.thresholds["spearman"],
+                      "Spearman correlation of sparsity and dynamic DNR over pruning rounds",
+                      direction="less",
+                      notes=f"mean DNR dense {dense:.3f}, sparsest {sparsest:.3f}")

@@ -1,0 +1,44 @@
+import pytest
+import torch
+
+from neuralab.claims import VERDICTS, claim_record, get_claim
+from neuralab.claims.pruning_dynamic_dnr import dynamic_dnr
+from neuralab.data.dataset import load_dataset
+from neuralab.models import build_model
+
+
+def test_dynamic_dnr_is_the_share_of_zero_relu_outputs():
+    data = load_dataset("mnist1d", num_samples=300)
+    model = build_model("mlp", data.spec, {"width": 16, "depth": 2}, seed=0)
+    with torch.no_grad():
+        h0 = model.blocks[0](data.x_test)
+        h1 = model.blocks[1](h0)
+    expected = ((h0 == 0).float().mean() + (h1 == 0).float().mean()) / 2
+    assert dynamic_dnr(model, data) == pytest.approx(float(expected))
+
+
+def test_smoke_run_and_verdict():
+    claim = get_claim("pruning_dynamic_dnr")
+    records = claim.run("smoke")
+    for seed in claim.seeds:
+        dnr = [r for r in records if r["member"] == seed and r["metric"] == "dynamic_dnr"]
+        assert [r["step"] for r in dnr] == [0, 1, 2, 3]
+        assert all(0 <= r["value"] <= 1 for r in dnr)
+    assert claim.check(records).verdict in VERDICTS
+
+
+def test_check_on_known_records():
+    claim = get_claim("pruning_dynamic_dnr")
+
+    def rows(dnrs):
+        out = []
+        for seed in (0, 1, 2):
+            for step, (sparsity, dnr) in enumerate(zip((0.0, 0.2, 0.36, 0.49), dnrs)):
+                out += [claim_record("imp", seed, "sparsity", sparsity, step=step),
+                        claim_record("imp", seed, "dynamic_dnr", dnr, step=step)]
+        return out
+
+    falling = claim.check(rows((0.5, 0.45, 0.4, 0.3)))
+    assert falling.verdict == "reproduced" and falling.effect == pytest.approx(-1.0)
+    assert claim.check(rows((0.3, 0.4, 0.45, 0.5))).verdict == "not reproduced"
+    assert claim.check(rows((0.4, 0.4, 0.4, 0.4))).effect == 0.0

@@ -77,7 +77,7 @@ def run(
     executor: Annotated[str, typer.Option(
         help=f"One of: {', '.join(EXECUTORS)} (ray: one Ray task per claim).")] = "local",
     address: Annotated[str | None, typer.Option(
-        help="Ray cluster address [default: a local Ray instance].")] = None,
+        help="Ray cluster address (default: start a local Ray instance).")] = None,
     threads: Threads = 1,
     runs_dir: RunsDir = None,
 ) -> None:

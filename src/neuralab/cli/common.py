@@ -15,7 +15,7 @@ from neuralab.store import RunStore
 RunsDir = Annotated[
     Path | None,
     typer.Option("--runs-dir", envvar="NEURALAB_HOME",
-                 help="Run store directory [default: ./neuralab-runs].", show_default=False),
+                 help="Run store directory (default: ./neuralab-runs).", show_default=False),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 

@@ -20,7 +20,7 @@ def install(app: typer.Typer) -> None:
 
 def demo(
     claim_ids: Annotated[list[str] | None, typer.Argument(
-        metavar="[ID...]", help="Only these claims [default: every claim].")] = None,
+        metavar="[ID...]", help="Only these claims (default: every claim).")] = None,
     budget: Budget = "smoke",
     out: Out = Path(DEFAULT_OUT),
     threads: Threads = 1,

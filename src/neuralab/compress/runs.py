@@ -103,6 +103,8 @@ def prune_run(store: RunStore, run_id: str, *, method: str, sparsity_target: flo
     pruner = REGISTRY.create("pruner", method, sparsity=sparsity_target, **dict(params or {}))
     if pruner.structured and schedule != "oneshot":
         raise NeuralabError(f"{method} removes whole units: use --schedule oneshot")
+    if getattr(pruner, "needs_reference", False) and schedule != "iterative":
+        raise NeuralabError(f"{method} prunes between rounds of training: use --schedule iterative")
     if schedule != "oneshot" and steps < 1:
         raise NeuralabError(f"the {schedule} schedule trains: give it --steps >= 1")
     before = measure(model, data, timing=timing)

@@ -4,6 +4,7 @@
 - :mod:`.scores`: magnitude, random, LAMP, Taylor; :mod:`.scopes`: global, layer-wise, ERK;
   :mod:`.rate_distortion`: layer-adaptive sparsity by dynamic programming;
 - :mod:`.pruner`: the registered unstructured pruners (kind ``pruner``) and population masks;
+- :mod:`.activating`: Activating-while-Pruning (AP), a share of every round on negative weights;
 - :mod:`.schedules`: one-shot, gradual (cubic), iterative with rewinding;
 - :mod:`.structured`: channel pruning to a smaller dense model (L1, Taylor, LRP relevance).
 """

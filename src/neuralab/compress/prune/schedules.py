@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from neuralab.compress.finetune import fit
+from neuralab.compress.prune.masks import prunable_weights, weights_of
 from neuralab.compress.prune.pruner import MaskPruner
 from neuralab.compress.prune.scopes import check_sparsity
 from neuralab.data.dataset import Dataset
@@ -98,7 +99,8 @@ def iterative_pruning(model: nn.Module, data: Dataset, pruner: MaskPruner, *, ro
     retrain for ``steps - rewind_step`` steps. ``model`` ends pruned and trained.
 
     ``pretrained``: ``model`` is already trained — skip the first training and rewind to its
-    current weights (``rewind_step`` must be 0)."""
+    current weights (``rewind_step`` must be 0). A pruner with ``needs_reference`` (AP) is also
+    given the weights each round's training started from."""
     check_sparsity(pruner.sparsity)
     if rounds < 1 or not 0 <= rewind_step < steps:
         raise NeuralabError(f"need rounds >= 1 and 0 <= rewind_step < steps, got rounds={rounds}, "
@@ -113,13 +115,16 @@ def iterative_pruning(model: nn.Module, data: Dataset, pruner: MaskPruner, *, ro
     if pretrained and rewind_step:
         raise NeuralabError("a pretrained model can only be rewound to its own weights (step 0)")
     keep(0)
+    started = weights_of(prunable_weights(model))  # where this round's training starts
     if not pretrained:
         fit(model, data, steps=steps, seed=seed, after_step=keep, **options)
     result = LotteryResult(masks={}, rewind_state=saved)
     for r in range(1, rounds + 1):
         target = 1.0 - (1.0 - pruner.sparsity) ** (r / rounds)
-        result.masks = pruner.apply(model, data, sparsity=target, seed=seed)
+        extra = {"reference": started} if getattr(pruner, "needs_reference", False) else {}
+        result.masks = pruner.apply(model, data, sparsity=target, seed=seed, **extra)
         rewind(model, saved)
+        started = weights_of(prunable_weights(model))
         fit(model, data, steps=steps - rewind_step, seed=seed, **options)
         acc = evaluate(model, data.spec, data.x_test, data.y_test).get("accuracy", float("nan"))
         result.rounds.append({"round": r, "sparsity": target, "test_accuracy": acc})

@@ -74,3 +74,23 @@ def test_ap_in_iterative_pruning_reaches_each_round_target_and_lowers_the_negati
     assert [r["sparsity"] for r in with_ap.rounds] == pytest.approx([0.4, 0.64])
     assert with_ap.masks.keys() == plain.masks.keys()
     assert negative_ap < negative_plain  # AP removed negative weights the base pruner kept
+
+
+def test_iterative_pruning_hands_ap_the_weights_each_round_started_from():
+    data = load_dataset("mnist1d", num_samples=300)
+    model = build_model("mlp", data.spec, {"width": 16, "depth": 1}, seed=0)
+    initial = {k: v.detach().clone() for k, v in model.named_parameters() if k.endswith("weight")}
+    seen = []
+
+    class Spy:
+        needs_reference, sparsity = True, 0.5
+
+        def apply(self, model, data=None, *, sparsity=None, seed=0, reference=None):
+            seen.append({k: v.clone() for k, v in reference.items()})
+            return REGISTRY.create("pruner", "global_magnitude").apply(model, sparsity=sparsity)
+
+    iterative_pruning(model, data, Spy(), rounds=2, steps=20, rewind_step=0, seed=0)
+    # round 1 started from the initial weights; round 2 from them again (rewound), masked
+    for k, w in initial.items():
+        assert torch.equal(seen[0][k], w)
+        assert torch.equal(seen[1][k], w * (seen[1][k] != 0))

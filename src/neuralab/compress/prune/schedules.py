@@ -114,17 +114,22 @@ def iterative_pruning(model: nn.Module, data: Dataset, pruner: MaskPruner, *, ro
 
     if pretrained and rewind_step:
         raise NeuralabError("a pretrained model can only be rewound to its own weights (step 0)")
+    def starting_weights() -> dict[str, torch.Tensor]:  # copies: training changes the weights
+        return {k: w.clone() for k, w in weights_of(prunable_weights(model)).items()}
+
+    needs_reference = getattr(pruner, "needs_reference", False)
     keep(0)
-    started = weights_of(prunable_weights(model))  # where this round's training starts
+    started = starting_weights() if needs_reference else {}
     if not pretrained:
         fit(model, data, steps=steps, seed=seed, after_step=keep, **options)
     result = LotteryResult(masks={}, rewind_state=saved)
     for r in range(1, rounds + 1):
         target = 1.0 - (1.0 - pruner.sparsity) ** (r / rounds)
-        extra = {"reference": started} if getattr(pruner, "needs_reference", False) else {}
+        extra = {"reference": started} if needs_reference else {}
         result.masks = pruner.apply(model, data, sparsity=target, seed=seed, **extra)
         rewind(model, saved)
-        started = weights_of(prunable_weights(model))
+        if needs_reference:
+            started = starting_weights()
         fit(model, data, steps=steps - rewind_step, seed=seed, **options)
         acc = evaluate(model, data.spec, data.x_test, data.y_test).get("accuracy", float("nan"))
         result.rounds.append({"round": r, "sparsity": target, "test_accuracy": acc})

@@ -16,12 +16,14 @@ steps (JAX's compilation and torch's first-call costs are excluded):
 
 Sequential peers are timed on fewer members (``--slow-members``); throughput is a rate, so the
 ratios stay comparable. The script first measures the machine's fp32 and bf16 matmul peak, then
-prints the load average (the machine is shared) and member-samples per second, each peer's speed relative to neuralab, neuralab's fraction
-of peak and each system's mean test accuracy; ``--json PATH`` writes the rows with keys
+prints the load average and OpenMP wait policy, then member-samples per second, each peer's speed
+relative to neuralab, neuralab's fraction of peak and each system's mean test accuracy;
+``--json PATH`` writes the rows with keys
 case, width, members, steps, system, seconds, samples_per_s, gflops, peak_gflops.
 
     python bench/population.py                    # widths 32 128 512, 64 members, MLP + CNN
     python bench/population.py --quick --json bench.json
+    python bench/population.py --passive-wait     # on a machine other jobs are using
 """
 
 from __future__ import annotations
@@ -37,9 +39,13 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-# A shared machine: OpenMP threads that spin while waiting lose their time slices to other jobs
-# and stall every small torch op; passive waiting applies to all torch-based systems alike.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# OpenMP's wait policy must be fixed before torch loads. Spinning (OpenMP's default) is right on
+# an idle machine: passive waiting doubles the step time of small per-op work (width 32 here).
+# On a machine shared with other jobs, spinning threads lose their time slices to them and stall
+# every small op instead: --passive-wait then applies passive waiting to all torch-based systems
+# alike (JAX's thread pool is not OpenMP and is unaffected either way).
+if "--passive-wait" in sys.argv[1:]:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -294,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a tenth of the steps")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     parser.add_argument("--json", type=Path, help="write the rows as JSON here")
+    parser.add_argument("--passive-wait", action="store_true",
+                        help="OpenMP threads sleep instead of spinning (for a shared machine)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -302,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(0)
     peak32 = matmul_peak(torch.float32)
     peak16 = matmul_peak(torch.bfloat16) if bf16_supported() else None
-    print(f"load average {os.getloadavg()[0]:.2f}; threads {torch.get_num_threads()}; matmul peak fp32 {peak32:.1f} GFLOP/s"
+    print(f"load average {os.getloadavg()[0]:.2f}; threads {torch.get_num_threads()}; "
+          f"OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'default')}; matmul peak fp32 {peak32:.1f} GFLOP/s"
           + (f", bf16 {peak16:.1f} GFLOP/s" if peak16 else ", bf16 not supported"), flush=True)
 
     rows, table = [], []

@@ -96,6 +96,15 @@ def test_members_differ_in_schedule_weight_decay_init_scale_and_clipping():
             assert_member_equals_single_run(result, cfg)
 
 
+def test_clipping_covers_a_scalar_parameter_per_member():
+    # swish's trainable beta is one number per member: stacked (N,), not (N, ...)
+    configs = [config(s, model={"name": "mlp", "width": 8, "activation": "swish"},
+                      optim={"name": "adam", "lr": 1e-2}, train={"grad_clip": 0.05})
+               for s in range(3)]
+    for result, cfg in zip(train_population(configs), configs):
+        assert_member_equals_single_run(result, cfg)
+
+
 @pytest.mark.parametrize("model", [{"name": "mlp", "activation": "sigmoid"},
                                    {"name": "cnn", "depth": 2, "norm": "batch", "pool": "mean"}],
                          ids=["mlp", "cnn-batchnorm"])

@@ -203,8 +203,8 @@ class Population:
     @torch.no_grad()
     def _clip(self, grads: dict[str, torch.Tensor]) -> None:
         """Per-member ``clip_grad_norm_``: scale by min(1, max_norm / (total_norm + 1e-6))."""
-        norms = torch.stack([torch.linalg.vector_norm(g.flatten(1), 2, dim=1)
-                             for g in grads.values()], 1)  # (N, P)
+        norms = torch.stack([torch.linalg.vector_norm(g.reshape(g.shape[0], -1), 2, dim=1)
+                             for g in grads.values()], 1)  # (N, P); scalars per member are (N,)
         total = torch.linalg.vector_norm(norms, 2, dim=1)  # (N,)
         coef = torch.clamp(self.grad_clip / (total + 1e-6), max=1.0)
         for g in grads.values():

@@ -4,7 +4,9 @@ Every activation paper of wave 1 claims to beat ReLU. Each claim gets its own ve
 (``swish_vs_relu``, ``gelu_vs_relu``, ``mish_vs_relu``, ``sau_vs_relu``, ``polycom_vs_relu``,
 ``relu2_vs_relu``), but they all run on the same two testbeds with everything except the
 activation held fixed, and share the ReLU baseline runs (memoized per process, so running all
-claims in one process trains each (testbed, activation, seed, budget) once):
+claims in one process trains each (testbed, activation, budget) once). Each (testbed, activation)
+trains all its seeds as one population (:func:`~neuralab.claims.train_many.train_many`), every
+member equal to its single run:
 
 - **MNIST-1D**: an MLP with 4 hidden layers of 128 units, He-style initialization with the
   activation's gain, Adam (learning rate 1e-3, batch 128); measured: final test accuracy.
@@ -21,8 +23,10 @@ import statistics
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from neuralab.claims.training import char_lm, train_arm
 from neuralab.claims.base import Claim, Progress, Verdict, by_seed, combine, decide
+from neuralab.claims.train_many import train_many
+from neuralab.claims.training import char_lm
+from neuralab.config import build_config
 
 MEASURE = {"mnist1d": "test_accuracy", "char_lm": "test_loss"}
 BUDGETS = {
@@ -46,27 +50,26 @@ def _config(testbed: str, activation: str, budget: str) -> dict[str, Any]:
     return char_lm(**b, activation=activation, evals=1)
 
 
-@lru_cache(maxsize=256)
-def _run(testbed: str, activation: str, seed: int, budget: str) -> tuple[tuple[str, float], ...]:
-    rows = train_arm(f"{testbed}/{activation}", seed, _config(testbed, activation, budget)).records
-    final: dict[str, float] = {}
-    for r in rows:
-        if r["layer"] is None:
-            final[r["metric"]] = r["value"]  # the last evaluation wins
-    return tuple(sorted(final.items()))
+@lru_cache(maxsize=64)
+def _population(testbed: str, activation: str, seeds: tuple[int, ...],
+                budget: str) -> tuple[dict[str, float], ...]:
+    """Each seed's final metrics, the seeds trained together as one population."""
+    config = _config(testbed, activation, budget)
+    results = train_many([build_config(dict(config), [f"seed={s}"]) for s in seeds])
+    return tuple(dict(r.metrics) for r in results)
 
 
-def activation_runs(testbed: str, activation: str, seed: int, budget: str,
+def activation_runs(testbed: str, activation: str, seeds: tuple[int, ...], budget: str,
                     progress: Progress | None = None) -> list[dict[str, Any]]:
-    """Claim records (arm ``testbed/activation``) of one trained run, memoized per process."""
-    cached = _run.cache_info().hits
-    final = dict(_run(testbed, activation, seed, budget))
+    """Claim records (arm ``testbed/activation``, one member per seed), memoized per process."""
+    cached = _population.cache_info().hits
+    finals = _population(testbed, activation, tuple(seeds), budget)
     if progress:
-        again = " (shared run)" if _run.cache_info().hits > cached else ""
-        progress(f"{testbed} {activation} seed {seed}: {MEASURE[testbed]} "
-                 f"{final.get(MEASURE[testbed], float('nan')):.4g}{again}")
+        again = " (shared runs)" if _population.cache_info().hits > cached else ""
+        shown = ", ".join(f"{f.get(MEASURE[testbed], float('nan')):.4g}" for f in finals)
+        progress(f"{testbed} {activation} seeds {list(seeds)}: {MEASURE[testbed]} {shown}{again}")
     return [{"run": f"{testbed}/{activation}", "member": seed, "step": 0, "layer": None,
-             "metric": k, "value": v} for k, v in final.items()]
+             "metric": k, "value": v} for seed, final in zip(seeds, finals) for k, v in final.items()]
 
 
 class ActivationVersusReLU(Claim):
@@ -81,8 +84,7 @@ class ActivationVersusReLU(Claim):
         rows: list[dict[str, Any]] = []
         for testbed, activation in self.comparisons:
             for act in ("relu", activation):
-                for seed in self.seeds:
-                    rows += activation_runs(testbed, act, seed, budget, progress)
+                rows += activation_runs(testbed, act, tuple(self.seeds), budget, progress)
         return rows
 
     def check(self, records) -> Verdict:

@@ -78,3 +78,28 @@ def test_global_registry_has_the_foundation_kinds():
         assert name in REGISTRY.names(kind)
     assert REGISTRY.get("init", "kaiming").name == "he"
     assert REGISTRY.get("init", "glorot").name == "xavier"
+
+
+def test_summary_is_the_own_docstring_else_the_statement():
+    reg = Registry(packages=())
+
+    class Base:
+        """Base class docstring, which subclasses must not inherit as their summary."""
+
+    @reg.register("claim", "documented")
+    class Documented(Base):
+        """First line of its own docstring.
+
+        More text."""
+
+    @reg.register("claim", "stated")
+    class Stated(Base):
+        statement = "The claim's one-sentence statement."
+
+    @reg.register("claim", "bare")
+    class Bare(Base):
+        pass
+
+    assert reg.get("claim", "documented").summary == "First line of its own docstring."
+    assert reg.get("claim", "stated").summary == "The claim's one-sentence statement."
+    assert reg.get("claim", "bare").summary == ""

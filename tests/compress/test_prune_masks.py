@@ -130,6 +130,7 @@ def test_iterative_pruning_rewinds_the_survivors(data):
                                                             sparsity=0.75),
                                rounds=2, steps=6, rewind_step=0, on_round=on_round,
                                fit_options={"lr": 1e-2})
+    assert seen[0] == 0.0  # the trained dense model
     assert seen[1] == pytest.approx(0.5, abs=1e-3) and seen[2] == pytest.approx(0.75, abs=1e-3)
     assert [r["round"] for r in result.rounds] == [1, 2]
     for k, v in result.rewind_state.items():

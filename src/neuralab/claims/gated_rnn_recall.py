@@ -21,7 +21,7 @@ required:
 from __future__ import annotations
 
 from neuralab.claims.base import Claim, by_seed, combine, decide, paired_differences
-from neuralab.claims.training import train_arm
+from neuralab.claims.training import train_arms
 from neuralab.registry import register
 
 ARMS = {
@@ -55,11 +55,7 @@ class GatedRNNRecall(Claim):
                   "optim.lr=3e-3", "schedule.name=cosine", f"schedule.warmup={min(100, steps // 10)}",
                   "train.batch_size=64", f"train.steps={steps}",
                   f"train.eval_every={max(10, steps // 10)}", "train.eval_train_examples=512"]
-        records = []
-        for seed in self.seeds:
-            for arm, mixer in ARMS.items():
-                records += train_arm(arm, seed, overrides=[*common, *mixer], progress=progress).records
-        return records
+        return train_arms(ARMS, self.seeds, common, progress=progress)
 
     def check(self, records):
         t = self.thresholds

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
-from neuralab.claims._compression_setup import claim_data, seeded_model, single_threaded, train
+from neuralab.claims._compression_setup import claim_data, seeded_model, single_threaded
 from neuralab.claims.base import Claim, Progress, Verdict, by_seed, claim_record, decide
 from neuralab.compress.prune import iterative_pruning
 from neuralab.data.dataset import Dataset
@@ -67,12 +67,9 @@ class PruningDynamicDNR(Claim):
         rows = []
         for seed in self.seeds:
             model = seeded_model("mlp", data, params, seed)
-            dense = seeded_model("mlp", data, params, seed)
-            train(dense, data, steps, seed)  # trained as iterative_pruning's first run
-            rows += [claim_record("imp", seed, "dynamic_dnr", dynamic_dnr(dense, data), step=0),
-                     claim_record("imp", seed, "sparsity", 0.0, step=0)]
+            rows.append(claim_record("imp", seed, "sparsity", 0.0, step=0))
 
-            def measure(r: int, pruned: torch.nn.Module, seed: int = seed) -> None:
+            def measure(r: int, pruned: torch.nn.Module, seed: int = seed) -> None:  # r = 0: dense
                 rows.append(claim_record("imp", seed, "dynamic_dnr", dynamic_dnr(pruned, data),
                                          step=r))
 

@@ -16,7 +16,7 @@ the notes and does not enter the verdict.
 from __future__ import annotations
 
 from neuralab.claims.base import Claim, by_seed, decide, mean_std, paired_differences
-from neuralab.claims.training import train_arm
+from neuralab.claims.training import train_arms
 from neuralab.registry import register
 
 ARMS = {
@@ -47,11 +47,7 @@ class ReLUAttentionLength(Claim):
                   "model.n_heads=4", "optim.name=adamw", "optim.lr=1e-3", "schedule.name=cosine",
                   f"schedule.warmup={min(100, steps // 10)}", "train.batch_size=64", f"train.steps={steps}",
                   f"train.eval_every={max(10, steps // 10)}", "train.eval_train_examples=512"]
-        records = []
-        for seed in self.seeds:
-            for arm, mixer in ARMS.items():
-                records += train_arm(arm, seed, overrides=[*common, *mixer], progress=progress).records
-        return records
+        return train_arms(ARMS, self.seeds, common, progress=progress)
 
     def check(self, records):
         acc = {arm: by_seed(records, arm, "test_accuracy") for arm in ARMS}

@@ -16,7 +16,7 @@ reversed minus forward test accuracy > 0.05.
 from __future__ import annotations
 
 from neuralab.claims.base import Claim, by_seed, decide, paired_differences
-from neuralab.claims.training import train_arm
+from neuralab.claims.training import train_arms
 from neuralab.registry import register
 
 ARMS = {"forward": "false", "reversed": "true"}
@@ -38,18 +38,13 @@ class ReversedSource(Claim):
     def run(self, budget, progress=None):
         b = self.budget(budget)
         steps = b["steps"]
-        records = []
-        for seed in self.seeds:
-            for arm, reverse in ARMS.items():
-                overrides = ["data.name=translation", "data.length=12", "data.n_words=16",
-                             f"data.n_train={b['n_train']}", f"data.n_test={b['n_test']}",
-                             "model.name=seq2seq_lstm", "model.width=64",
-                             f"model.reverse_source={reverse}", "optim.name=adam", "optim.lr=3e-3",
-                             "train.batch_size=64", f"train.steps={steps}",
-                             f"train.eval_every={max(10, steps // 10)}",
-                             "train.eval_train_examples=512"]
-                records += train_arm(arm, seed, overrides=overrides, progress=progress).records
-        return records
+        common = ["data.name=translation", "data.length=12", "data.n_words=16",
+                  f"data.n_train={b['n_train']}", f"data.n_test={b['n_test']}",
+                  "model.name=seq2seq_lstm", "model.width=64", "optim.name=adam", "optim.lr=3e-3",
+                  "train.batch_size=64", f"train.steps={steps}",
+                  f"train.eval_every={max(10, steps // 10)}", "train.eval_train_examples=512"]
+        arms = {arm: [f"model.reverse_source={reverse}"] for arm, reverse in ARMS.items()}
+        return train_arms(arms, self.seeds, common, progress=progress)
 
     def check(self, records):
         acc = {arm: by_seed(records, arm, "test_accuracy") for arm in ARMS}

@@ -124,6 +124,15 @@ def train_arm(arm: str, seed: int, config: Mapping[str, Any] | None = None, *,
     return ArmRun(rows, final, result.diverged_at, seconds, trainer)
 
 
+def train_arms(arms: Mapping[str, Sequence[str]], seeds: Sequence[int],
+               common: Sequence[str] = (), *, progress: Progress | None = None
+               ) -> list[dict[str, Any]]:
+    """Train every arm (``common`` then the arm's own overrides) for every seed, seed by seed;
+    return all their claim records."""
+    return [r for seed in seeds for arm, own in arms.items()
+            for r in train_arm(arm, seed, overrides=[*common, *own], progress=progress).records]
+
+
 @torch.no_grad()
 def test_loss(trainer: Trainer, examples: int | None = None) -> float:
     """The trained model's mean test loss (on the first ``examples`` test examples)."""

@@ -100,7 +100,8 @@ def iterative_pruning(model: nn.Module, data: Dataset, pruner: MaskPruner, *, ro
 
     ``pretrained``: ``model`` is already trained — skip the first training and rewind to its
     current weights (``rewind_step`` must be 0). A pruner with ``needs_reference`` (AP) is also
-    given the weights each round's training started from."""
+    given the weights each round's training started from. ``on_round(r, model)`` sees the trained
+    dense model as round 0 and the pruned, retrained model after every round ``r``."""
     check_sparsity(pruner.sparsity)
     if rounds < 1 or not 0 <= rewind_step < steps:
         raise NeuralabError(f"need rounds >= 1 and 0 <= rewind_step < steps, got rounds={rounds}, "
@@ -123,6 +124,8 @@ def iterative_pruning(model: nn.Module, data: Dataset, pruner: MaskPruner, *, ro
     if not pretrained:
         fit(model, data, steps=steps, seed=seed, after_step=keep, **options)
     result = LotteryResult(masks={}, rewind_state=saved)
+    if on_round is not None:
+        on_round(0, model)
     for r in range(1, rounds + 1):
         target = 1.0 - (1.0 - pruner.sparsity) ** (r / rounds)
         extra = {"reference": started} if needs_reference else {}

@@ -183,6 +183,37 @@ def test_batched_optimizer_follows_torch_optim(name, extra, fused):
             torch.testing.assert_close(stacked[k][i], p, atol=1e-6, rtol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["sgd", "adamw"])
+def test_batched_optimizer_updates_slices_of_members_as_one_update(name):
+    g = torch.Generator().manual_seed(0)
+    shapes = {"w": (300, 256), "b": (300,)}  # large enough members to be updated a slice at a time
+    hyper = [{"lr": lr, "weight_decay": 0.01, "momentum": 0.9} if name == "sgd" else
+             {"lr": lr, "weight_decay": 0.01} for lr in (0.1, 0.1, 0.03, 0.2, 0.1)]
+    init = {k: torch.randn(len(hyper), *s, generator=g) for k, s in shapes.items()}
+    whole = {k: v.clone().requires_grad_(True) for k, v in init.items()}
+    sliced = {k: v.clone().requires_grad_(True) for k, v in init.items()}
+    opt_whole, opt_sliced = BatchedOptimizer(name, whole, hyper), BatchedOptimizer(name, sliced, hyper)
+    assert opt_sliced.updates_slices
+    active = torch.tensor([True, True, True, False, True])
+    for step in range(3):
+        grads = {k: torch.randn(len(hyper), *s, generator=g) for k, s in shapes.items()}
+        for k, p in whole.items():
+            p.grad = grads[k].clone()
+        opt_whole.step([1.0 / (step + 1)] * 5, active)
+        opt_sliced.begin_step()
+        for members in (slice(0, 2), slice(2, 5)):
+            opt_sliced.update([1.0 / (step + 1)] * 5, active, members,
+                              {k: v[members].clone() for k, v in grads.items()})
+    for k in shapes:
+        torch.testing.assert_close(sliced[k], whole[k], atol=0, rtol=0)
+        torch.testing.assert_close(sliced[k][3], init[k][3], atol=0, rtol=0)  # inactive: unchanged
+    small = BatchedOptimizer(name, {"w": torch.zeros(5, 3, requires_grad=True)}, hyper)
+    small.FUSED_MAX_GROUPS = 0
+    small.begin_step()
+    with pytest.raises(NeuralabError, match="slice of the members"):
+        small.update([1.0] * 5, None, slice(0, 2), {"w": torch.ones(2, 3)})
+
+
 def test_capture_reads_per_member_activations_and_gradients():
     configs = [config(s, {"name": "mlp", "width": 8}) for s in range(3)]
     population = Population(configs)
@@ -221,13 +252,22 @@ def test_init_scale_multiplies_the_initial_layer_weights():
         torch.testing.assert_close(scaled[name], expected, atol=0, rtol=0)
 
 
-@pytest.mark.parametrize("shape", [(3, 8, 16, 4), (2, 128, 256, 256)], ids=["bmm", "loop-of-mm"])
-def test_batched_mm_is_a_per_member_matrix_product(shape):
-    from neuralab.engine.mlp_kernel import batched_mm
-
-    n, m, k, p = shape
-    g = torch.Generator().manual_seed(0)
-    x, y, b = torch.randn(n, m, k, generator=g), torch.randn(n, k, p, generator=g), torch.randn(n, p, generator=g)
-    for i in range(n):
-        torch.testing.assert_close(batched_mm(x, y)[i], x[i] @ y[i], atol=1e-4, rtol=1e-5)
-        torch.testing.assert_close(batched_mm(x, y, b)[i], x[i] @ y[i] + b[i], atol=1e-4, rtol=1e-5)
+@pytest.mark.parametrize("widths, dropout", [((256, 200, 256, 256, 180), 0.0), ((256,) * 5, 0.1)],
+                         ids=["padded", "dropout"])
+def test_a_population_in_chunks_equals_single_runs(widths, dropout):
+    # wide members on a CPU go through forward, backward and update a few members at a time
+    lrs = (0.05, 0.02, 1e7, 0.05, 0.1)
+    configs = [config(i, {"name": "mlp", "width": w, "dropout": dropout},
+                      {"name": "sgd", "lr": lr, "momentum": 0.9}, train={"grad_clip": None if lr > 1 else 1.0 + i})
+               for i, (w, lr) in enumerate(zip(widths, lrs))]
+    population = Population(configs)
+    assert population.optimizer.updates_slices and (population.masks is not None) == (dropout == 0)
+    population.kernel.member_chunk = 2
+    results = population.fit()
+    assert [r.status for r in results] == ["completed", "completed", "diverged", "completed", "completed"]
+    for result, cfg in zip(results, configs):
+        if result.status == "diverged":  # its weights are ~1e14 by then: compare where it stopped
+            single = Trainer(cfg, progress="none").fit()
+            assert (single.status, single.step) == ("diverged", result.diverged_at)
+            continue
+        assert_member_equals_single_run(result, cfg)

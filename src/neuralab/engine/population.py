@@ -167,46 +167,61 @@ class Population:
         return [values[j] for j in self._schedule_of]
 
     def train_step(self) -> torch.Tensor:
-        """One optimizer step for every active member; returns the (N,) batch losses."""
+        """One optimizer step for every active member; returns the (N,) batch losses.
+
+        The kernel takes the members in chunks of ``kernel.member_chunk`` (all of them, unless
+        wide members on a CPU are worth keeping in cache); each chunk's gradients go straight into
+        its update.
+        """
         self._factors = self.schedule_factors(self.step)
         idx = self.batcher.next().to(self.device)  # (N, B)
         flat = idx.flatten()
         x = self.x_train.index_select(0, flat).view(*idx.shape, *self.x_train.shape[1:])
         y = self.y_train.index_select(0, flat).view(*idx.shape, *self.y_train.shape[1:])
-        losses = self.kernel.loss_and_grad(x, y)
-        if self._n_active == self.n and bool(torch.isfinite(losses).all()):
-            active = None  # the common case: every member trains on
-        else:
-            newly = self.active & ~torch.isfinite(losses)
-            for i in newly.nonzero().flatten().tolist():
-                self.diverged_at[i] = self.step
-                self.records[i].append(record(None, self.step, "diverged", 1.0, member=i))
-            self.active &= ~newly
-            self._n_active = int(self.active.sum())
-            active = self.active
-        if self.masks is not None:
-            for k, p in self.params.items():
-                if p.grad is not None:
-                    p.grad.mul_(self.masks[k])
-        if self.grad_clip is not None:
-            self._clip({k: p.grad for k, p in self.params.items() if p.grad is not None})
-        if self._n_active:
-            self.optimizer.step(self._factors, active)
-        if active is None:
+        chunk = self.kernel.member_chunk if self.optimizer.updates_slices else self.n
+        all_active = self._n_active == self.n
+        self.optimizer.begin_step()
+        losses = torch.empty(self.n, device=self.device)
+        for start in range(0, self.n, chunk):
+            members = slice(start, min(start + chunk, self.n))
+            losses[members], grads = self.kernel.loss_and_grad(x[members], y[members], members)
+            all_active &= self._update(members, losses[members], grads)
+        if all_active:
             self._loss_sum += losses
         else:
-            self._loss_sum += torch.where(active, losses.double(), 0.0)
+            self._loss_sum += torch.where(self.active, losses.double(), 0.0)
         self._loss_count += 1
         self.step += 1
         return losses
 
+    def _update(self, members: slice, losses: torch.Tensor, grads: dict[str, torch.Tensor]) -> bool:
+        """Freeze the ``members`` whose loss is not finite, then mask, clip and apply the others'
+        gradients ``grads`` (``{name: (len(members), *shape)}``); True if every member of the
+        population is still active."""
+        finite = torch.isfinite(losses)
+        all_active = self._n_active == self.n and bool(finite.all())
+        if not all_active:
+            newly = self.active[members] & ~finite
+            for i in (newly.nonzero().flatten() + members.start).tolist():
+                self.diverged_at[i] = self.step
+                self.records[i].append(record(None, self.step, "diverged", 1.0, member=i))
+            self.active[members] &= ~newly
+            self._n_active = int(self.active.sum())
+        if self.masks is not None:
+            for k, g in grads.items():
+                g.mul_(self.masks[k][members])
+        if self.grad_clip is not None:
+            self._clip(grads, self.grad_clip[members])
+        self.optimizer.update(self._factors, None if all_active else self.active, members, grads)
+        return all_active
+
     @torch.no_grad()
-    def _clip(self, grads: dict[str, torch.Tensor]) -> None:
+    def _clip(self, grads: dict[str, torch.Tensor], max_norm: torch.Tensor) -> None:
         """Per-member ``clip_grad_norm_``: scale by min(1, max_norm / (total_norm + 1e-6))."""
         norms = torch.stack([torch.linalg.vector_norm(g.reshape(g.shape[0], -1), 2, dim=1)
-                             for g in grads.values()], 1)  # (N, P); scalars per member are (N,)
-        total = torch.linalg.vector_norm(norms, 2, dim=1)  # (N,)
-        coef = torch.clamp(self.grad_clip / (total + 1e-6), max=1.0)
+                             for g in grads.values()], 1)  # (n, P); scalars per member are (n,)
+        total = torch.linalg.vector_norm(norms, 2, dim=1)  # (n,)
+        coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
         for g in grads.values():
             g.mul_(coef.to(g.dtype).view(-1, *([1] * (g.dim() - 1))))
 

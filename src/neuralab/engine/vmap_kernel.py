@@ -3,13 +3,16 @@
 ``torch.func.vmap`` over ``torch.func.functional_call`` evaluates one template module with every
 member's parameters at once (the pattern of PyTorch's model-ensembling tutorial); ordinary
 autograd on the summed per-member losses then gives each member's gradient in its slice of the
-stacked parameter's ``.grad`` (members share no computation, so the sum separates). The template
+stacked parameter's gradient (members share no computation, so the sum separates). The template
 is rewritten by :func:`~neuralab.engine.vmap_rewrites.vmap_ready` (per-member dropout, unrolled
 recurrent layers).
 
 A kernel offers what the population loop needs:
 
-- ``loss_and_grad(x, y) -> (N,)`` losses, gradients left in ``params[name].grad``;
+- ``member_chunk``: how many members one ``loss_and_grad`` call takes (the MLP kernel splits a
+  population of wide members into chunks on a CPU; this kernel takes all of them);
+- ``loss_and_grad(x, y, members) -> (losses, {name: gradient})`` for the members in the slice
+  ``members`` (their batches ``x``);
 - ``outputs(x) -> (N, B, ...)`` for a batch every member sees (evaluation);
 - ``capture(x, y, points)`` per-member activations of the model's probe points and, when ``y`` is
   given, the gradient of each member's loss with respect to them.
@@ -44,6 +47,7 @@ class VmapKernel:
         self._per_member = vmap(call, in_dims=(0, 0, 0))
         self._shared = vmap(call, in_dims=(0, 0, None))
         self._loss = vmap(lambda out, y: loss_fn(spec, out, y))
+        self.member_chunk = next(iter(params.values())).shape[0]
 
     def _precision(self):
         """bfloat16 autocast when asked for (products in bfloat16, weights stay float32)."""
@@ -54,16 +58,19 @@ class VmapKernel:
     def sync(self) -> None:
         """Nothing to do: the stacked parameters are the kernel's own."""
 
-    def loss_and_grad(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Per-member mean losses on per-member batches ``x: (N, B, ...)``; fills ``.grad``."""
+    def loss_and_grad(self, x: torch.Tensor, y: torch.Tensor, members: slice = slice(None)
+                      ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Mean losses ``(N,)`` on per-member batches ``x: (N, B, ...)`` and the gradients
+        ``{name: (N, *shape)}`` (every member: this kernel does not split the population)."""
+        if range(self.member_chunk)[members] != range(self.member_chunk):
+            raise ValueError("the vmap kernel computes all members at once (member_chunk = N)")
         self.template.train()
-        for p in self.params.values():
-            p.grad = None
         with self._precision():
             out = self._per_member(self.params, self.buffers, x)
         losses = self._loss(out.float(), y)  # (N,)
-        losses.sum().backward()
-        return losses.detach()
+        names = [k for k, p in self.params.items() if p.requires_grad]
+        grads = torch.autograd.grad(losses.sum(), [self.params[k] for k in names], allow_unused=True)
+        return losses.detach(), {k: g for k, g in zip(names, grads) if g is not None}
 
     @torch.no_grad()
     def outputs(self, x: torch.Tensor) -> torch.Tensor:

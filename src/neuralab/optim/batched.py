@@ -98,24 +98,53 @@ class BatchedOptimizer:
     @torch.no_grad()
     def step(self, factors: Sequence[float], active: torch.Tensor | None = None) -> None:
         """One update with learning rates ``lr_i * factors[i]``; ``active``: (N,) bool or None."""
+        self.begin_step()
+        self.update(factors, active)
+
+    def begin_step(self) -> None:
+        """Start the next step; :meth:`update` then applies it (to all members or a slice)."""
         self.t += 1
+
+    @property
+    def updates_slices(self) -> bool:
+        """Whether :meth:`update` takes a slice of the members (members large enough to always
+        take the fused path)."""
+        return sum(p[0].numel() for p in self.params.values()) >= self.FUSED_MIN_NUMEL
+
+    @torch.no_grad()
+    def update(self, factors: Sequence[float], active: torch.Tensor | None = None,
+               members: slice = slice(None),
+               grads: Mapping[str, torch.Tensor] | None = None) -> None:
+        """The current step's update of ``members`` (every member by default).
+
+        ``grads``: ``{name: (len(members), *shape)}``; by default each parameter's ``.grad``. A
+        slice other than all members needs :attr:`updates_slices`.
+        """
+        members = slice(*members.indices(self.n))
+        if grads is None:
+            grads = {k: p.grad[members] for k, p in self.params.items() if p.grad is not None}
+        # torch's fused kernels walk a gradient's memory in the order of its (contiguous) parameter
+        grads = {k: g.contiguous() for k, g in grads.items()}
         lrs = [lr * float(f) for lr, f in zip(self.lr, factors)]
-        groups = self._groups(lrs, active)
+        groups = self._groups(lrs, active, members)
         per_member = sum(p[0].numel() for p in self.params.values())
         if len(groups) <= self.FUSED_MAX_GROUPS or per_member >= self.FUSED_MIN_NUMEL:
-            for hyper, members in groups.items():
-                self._fused(hyper, members)
+            for hyper, indices in groups.items():
+                self._fused(hyper, indices, members, grads)
             return
+        if members != slice(0, self.n, 1):
+            raise NeuralabError("a slice of the members is updated only when they are large "
+                                f"enough for the fused path ({self.FUSED_MIN_NUMEL} values each)")
         for name, p in self.params.items():
-            if p.grad is None:
+            if name not in grads:
                 continue
             state = self.state[name]
             if active is not None:
                 old = {"param": p.clone(), **{k: v.clone() for k, v in state.items()}}
             if self.name == "sgd":
-                self._sgd(p, p.grad, state, lrs)
+                self._sgd(p, grads[name], state, lrs)
             else:
-                self._adam(p, p.grad, state, lrs)
+                self._adam(p, grads[name], state, lrs)
             if active is not None:
                 keep = ~active.view(-1, *([1] * (p.dim() - 1)))
                 p.copy_(torch.where(keep, old["param"], p))
@@ -128,9 +157,13 @@ class BatchedOptimizer:
     FUSED_MAX_GROUPS = 8
     FUSED_MIN_NUMEL = 65536
 
-    def _groups(self, lrs: list[float], active: torch.Tensor | None) -> dict[tuple, list[int]]:
-        """Active members grouped by their hyper-parameters at this step."""
-        keep = range(self.n) if active is None else active.nonzero().flatten().tolist()
+    def _groups(self, lrs: list[float], active: torch.Tensor | None,
+                members: slice) -> dict[tuple, list[int]]:
+        """Active ``members`` grouped by their hyper-parameters at this step."""
+        keep = range(self.n)[members]
+        if active is not None:
+            flags = active.tolist()
+            keep = [i for i in keep if flags[i]]
         if self._static is None:  # the hyper-parameters that do not change from step to step
             wd = _values(self.weight_decay, self.n)
             if self.name == "sgd":
@@ -143,47 +176,45 @@ class BatchedOptimizer:
             groups.setdefault((lrs[i], *self._static[i]), []).append(i)
         return groups
 
-    def _fused(self, hyper: tuple, members: list[int]) -> None:
-        """torch's fused update of ``members`` (equal hyper-parameters ``hyper``)."""
-        whole = len(members) == self.n
-        params, grads, names = [], [], []
-        for name, p in self.params.items():
-            if p.grad is None:
-                continue
-            names.append(name)
-            params += [p] if whole else [p[i] for i in members]
-            grads += [p.grad] if whole else [p.grad[i] for i in members]
+    def _fused(self, hyper: tuple, indices: list[int], members: slice,
+               grads: Mapping[str, torch.Tensor]) -> None:
+        """torch's fused update of members ``indices`` (equal hyper-parameters ``hyper``), which
+        lie in ``members``; ``grads`` hold the gradients of ``members``."""
+        whole = indices == list(range(self.n))[members]
+        names = [name for name in self.params if name in grads]
+        for name in names:
+            state = self.state[name]
+            if not state:
+                for key in self._state_keys(hyper):
+                    state[key] = torch.zeros_like(self.params[name])
 
-        def slices(key: str) -> list[torch.Tensor]:
-            out = []
-            for name in names:
-                t = self.state[name][key]
-                out += [t] if whole else [t[i] for i in members]
-            return out
+        def pick(stacked: torch.Tensor) -> list[torch.Tensor]:  # (N, ...) -> the members' slices
+            return [stacked[members]] if whole else [stacked[i] for i in indices]
 
+        def state(key: str) -> list[torch.Tensor]:
+            return [t for name in names for t in pick(self.state[name][key])]
+
+        params = [t for name in names for t in pick(self.params[name])]
+        grad_list = [g for name in names for g in (
+            [grads[name]] if whole else [grads[name][i - members.start] for i in indices])]
         if self.name == "sgd":
             lr, wd, mu, dampening = hyper
-            if mu != 0.0:
-                for name in names:
-                    self.state[name].setdefault("momentum_buffer", torch.zeros_like(self.params[name]))
-            torch._fused_sgd_(params, grads, slices("momentum_buffer") if mu != 0.0 else [],
+            torch._fused_sgd_(params, grad_list, state("momentum_buffer") if mu != 0.0 else [],
                               weight_decay=wd, momentum=mu, lr=lr, dampening=dampening,
                               nesterov=self.nesterov, maximize=False, is_first_step=self.t == 1)
             return
         lr, wd, b1, b2, eps = hyper
-        for name in names:
-            state = self.state[name]
-            if not state:
-                state["exp_avg"] = torch.zeros_like(self.params[name])
-                state["exp_avg_sq"] = torch.zeros_like(self.params[name])
-                if self.amsgrad:
-                    state["max_exp_avg_sq"] = torch.zeros_like(self.params[name])
         step = torch.tensor(float(self.t))
         fused = torch._fused_adamw_ if self.name == "adamw" else torch._fused_adam_
-        fused(params, grads, slices("exp_avg"), slices("exp_avg_sq"),
-              slices("max_exp_avg_sq") if self.amsgrad else [], [step] * len(params),
+        fused(params, grad_list, state("exp_avg"), state("exp_avg_sq"),
+              state("max_exp_avg_sq") if self.amsgrad else [], [step] * len(params),
               lr=lr, beta1=b1, beta2=b2, weight_decay=wd, eps=eps, amsgrad=self.amsgrad,
               maximize=False)
+
+    def _state_keys(self, hyper: tuple) -> list[str]:
+        if self.name == "sgd":
+            return ["momentum_buffer"] if hyper[2] != 0.0 else []
+        return ["exp_avg", "exp_avg_sq"] + (["max_exp_avg_sq"] if self.amsgrad else [])
 
     def _sgd(self, p: torch.Tensor, g: torch.Tensor, state: dict[str, torch.Tensor],
              lrs: list[float]) -> None:

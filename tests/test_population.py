@@ -271,3 +271,22 @@ def test_a_population_in_chunks_equals_single_runs(widths, dropout):
             assert (single.status, single.step) == ("diverged", result.diverged_at)
             continue
         assert_member_equals_single_run(result, cfg)
+
+
+@pytest.mark.parametrize("kernel", ["mlp", "vmap"])
+def test_bfloat16_products_give_the_float32_losses_and_gradients_to_bfloat16_precision(kernel):
+    configs = [config(s, {"name": "mlp", "width": 64}) for s in range(3)]
+    exact = Population(configs, kernel=kernel)
+    fast = Population(configs, kernel=kernel, compute_dtype=torch.bfloat16)
+    x = exact.x_train[:32].expand(3, -1, -1)  # (N, B, 40): every member on the same batch
+    y = exact.y_train[:32].expand(3, -1)
+    losses, grads = exact.kernel.loss_and_grad(x, y)
+    losses16, grads16 = fast.kernel.loss_and_grad(x, y)
+    torch.testing.assert_close(losses16, losses, rtol=2e-2, atol=0)
+    assert set(grads16) == set(grads)
+    errors = {}
+    for name, g in grads.items():
+        assert grads16[name].dtype == torch.float32
+        errors[name] = float(torch.linalg.vector_norm(grads16[name] - g) / torch.linalg.vector_norm(g))
+    assert max(errors.values()) < 2e-2, errors  # bfloat16 keeps 8 bits of mantissa
+    assert min(errors.values()) > 1e-4, errors  # the products did run in bfloat16

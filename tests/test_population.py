@@ -200,18 +200,17 @@ def test_batched_optimizer_updates_slices_of_members_as_one_update(name):
         for k, p in whole.items():
             p.grad = grads[k].clone()
         opt_whole.step([1.0 / (step + 1)] * 5, active)
-        opt_sliced.begin_step()
+        opt_sliced.begin_step([1.0 / (step + 1)] * 5)
         for members in (slice(0, 2), slice(2, 5)):
-            opt_sliced.update([1.0 / (step + 1)] * 5, active, members,
-                              {k: v[members].clone() for k, v in grads.items()})
+            opt_sliced.update(active, members, {k: v[members].clone() for k, v in grads.items()})
     for k in shapes:
         torch.testing.assert_close(sliced[k], whole[k], atol=0, rtol=0)
         torch.testing.assert_close(sliced[k][3], init[k][3], atol=0, rtol=0)  # inactive: unchanged
     small = BatchedOptimizer(name, {"w": torch.zeros(5, 3, requires_grad=True)}, hyper)
     small.FUSED_MAX_GROUPS = 0
-    small.begin_step()
+    small.begin_step([1.0] * 5)
     with pytest.raises(NeuralabError, match="slice of the members"):
-        small.update([1.0] * 5, None, slice(0, 2), {"w": torch.ones(2, 3)})
+        small.update(None, slice(0, 2), {"w": torch.ones(2, 3)})
 
 
 def test_capture_reads_per_member_activations_and_gradients():

@@ -180,7 +180,7 @@ class Population:
         y = self.y_train.index_select(0, flat).view(*idx.shape, *self.y_train.shape[1:])
         chunk = self.kernel.member_chunk if self.optimizer.updates_slices else self.n
         all_active = self._n_active == self.n
-        self.optimizer.begin_step()
+        self.optimizer.begin_step(self._factors)
         losses = torch.empty(self.n, device=self.device)
         for start in range(0, self.n, chunk):
             members = slice(start, min(start + chunk, self.n))
@@ -212,7 +212,7 @@ class Population:
                 g.mul_(self.masks[k][members])
         if self.grad_clip is not None:
             self._clip(grads, self.grad_clip[members])
-        self.optimizer.update(self._factors, None if all_active else self.active, members, grads)
+        self.optimizer.update(None if all_active else self.active, members, grads)
         return all_active
 
     @torch.no_grad()

@@ -93,27 +93,30 @@ class BatchedOptimizer:
             self.amsgrad = bool(hyper[0].get("amsgrad", False))
         self._static: list[tuple[float, ...]] | None = None
         self.t = 0  # steps taken by the active members (frozen members stop counting)
+        self._lrs: list[float] = list(self.lr)  # this step's learning rates (see begin_step)
+        self._per_member = sum(p[0].numel() for p in self.params.values())
         self.state: dict[str, dict[str, torch.Tensor]] = {k: {} for k in self.params}
 
     @torch.no_grad()
     def step(self, factors: Sequence[float], active: torch.Tensor | None = None) -> None:
         """One update with learning rates ``lr_i * factors[i]``; ``active``: (N,) bool or None."""
-        self.begin_step()
-        self.update(factors, active)
+        self.begin_step(factors)
+        self.update(active)
 
-    def begin_step(self) -> None:
-        """Start the next step; :meth:`update` then applies it (to all members or a slice)."""
+    def begin_step(self, factors: Sequence[float]) -> None:
+        """Start the next step, with learning rates ``lr_i * factors[i]``; :meth:`update` then
+        applies it to all members or to one slice of them at a time."""
         self.t += 1
+        self._lrs = [lr * float(f) for lr, f in zip(self.lr, factors)]
 
     @property
     def updates_slices(self) -> bool:
         """Whether :meth:`update` takes a slice of the members (members large enough to always
         take the fused path)."""
-        return sum(p[0].numel() for p in self.params.values()) >= self.FUSED_MIN_NUMEL
+        return self._per_member >= self.FUSED_MIN_NUMEL
 
     @torch.no_grad()
-    def update(self, factors: Sequence[float], active: torch.Tensor | None = None,
-               members: slice = slice(None),
+    def update(self, active: torch.Tensor | None = None, members: slice = slice(None),
                grads: Mapping[str, torch.Tensor] | None = None) -> None:
         """The current step's update of ``members`` (every member by default).
 
@@ -125,10 +128,9 @@ class BatchedOptimizer:
             grads = {k: p.grad[members] for k, p in self.params.items() if p.grad is not None}
         # torch's fused kernels walk a gradient's memory in the order of its (contiguous) parameter
         grads = {k: g.contiguous() for k, g in grads.items()}
-        lrs = [lr * float(f) for lr, f in zip(self.lr, factors)]
+        lrs = self._lrs
         groups = self._groups(lrs, active, members)
-        per_member = sum(p[0].numel() for p in self.params.values())
-        if len(groups) <= self.FUSED_MAX_GROUPS or per_member >= self.FUSED_MIN_NUMEL:
+        if len(groups) <= self.FUSED_MAX_GROUPS or self._per_member >= self.FUSED_MIN_NUMEL:
             for hyper, indices in groups.items():
                 self._fused(hyper, indices, members, grads)
             return
@@ -180,7 +182,7 @@ class BatchedOptimizer:
                grads: Mapping[str, torch.Tensor]) -> None:
         """torch's fused update of members ``indices`` (equal hyper-parameters ``hyper``), which
         lie in ``members``; ``grads`` hold the gradients of ``members``."""
-        whole = indices == list(range(self.n))[members]
+        whole = len(indices) == members.stop - members.start  # indices ascend within members
         names = [name for name in self.params if name in grads]
         for name in names:
             state = self.state[name]

@@ -121,6 +121,7 @@ class MLPKernel:
         depth = int(p.get("depth", 2))
         self.names = [f"blocks.{i}.linear" for i in range(depth)] + ["head"]
         self.layers = [(params[f"{n}.weight"], params.get(f"{n}.bias")) for n in self.names]
+        self._detached = [(w.detach(), None if b is None else b.detach()) for w, b in self.layers]
         self.compute_dtype = compute_dtype
         self.member_chunk = self.chunk_size(len(generators), self.layers)
 
@@ -139,9 +140,11 @@ class MLPKernel:
         return max(1, min(n, round(CHUNK_BYTES / member_bytes)))
 
     def _weights(self, members: slice = slice(None)) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
-        return [(w.detach()[members].to(self.compute_dtype),
-                 None if b is None else b.detach()[members].to(self.compute_dtype))
-                for w, b in self.layers]
+        """The members' weights and biases (views; copies in the compute dtype if not float32)."""
+        if self.compute_dtype == torch.float32:
+            return [(w[members], None if b is None else b[members]) for w, b in self._detached]
+        return [(w[members].to(self.compute_dtype), None if b is None else b[members].to(self.compute_dtype))
+                for w, b in self._detached]
 
     def _masks(self, like: torch.Tensor, members: slice) -> torch.Tensor:
         """Per-member dropout noise for ``like: (n, B, width)``, drawn from the members' generators."""

@@ -251,6 +251,19 @@ def test_init_scale_multiplies_the_initial_layer_weights():
         torch.testing.assert_close(scaled[name], expected, atol=0, rtol=0)
 
 
+def test_chunk_size_keeps_about_chunk_bytes_of_weights_per_pass():
+    from neuralab.engine.mlp_kernel import CHUNK_BYTES, MLPKernel
+
+    def layers(width):  # mnist1d MLP of depth 2: 40 -> width -> width -> 10, float32
+        shapes = [(width, 40), (width, width), (10, width)]
+        return [(torch.empty(64, *s), None) for s in shapes]
+
+    member_bytes = 4 * (40 * 512 + 512 * 512 + 10 * 512)
+    assert MLPKernel.chunk_size(64, layers(512)) == round(CHUNK_BYTES / member_bytes) == 4
+    assert MLPKernel.chunk_size(64, layers(32)) == 64  # all 64 members fit in one pass
+    assert MLPKernel.chunk_size(3, layers(2048)) == 1  # one member is larger than a chunk
+
+
 @pytest.mark.parametrize("widths, dropout", [((256, 200, 256, 256, 180), 0.0), ((256,) * 5, 0.1)],
                          ids=["padded", "dropout"])
 def test_a_population_in_chunks_equals_single_runs(widths, dropout):

@@ -180,7 +180,8 @@ class Population:
         y = self.y_train.index_select(0, flat).view(*idx.shape, *self.y_train.shape[1:])
         chunk = self.kernel.member_chunk if self.optimizer.updates_slices else self.n
         all_active = self._n_active == self.n
-        self.optimizer.begin_step(self._factors)
+        if self._n_active:  # a population whose members have all diverged takes no step
+            self.optimizer.begin_step(self._factors)
         losses = torch.empty(self.n, device=self.device)
         for start in range(0, self.n, chunk):
             members = slice(start, min(start + chunk, self.n))

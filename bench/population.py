@@ -15,9 +15,10 @@ steps (JAX's compilation and torch's first-call costs are excluded):
 - ``sklearn``: ``sklearn.neural_network.MLPClassifier`` (solver adam), one per member (MLP only).
 
 Sequential peers are timed on fewer members (``--slow-members``); throughput is a rate, so the
-ratios stay comparable. The script first measures the machine's fp32 and bf16 matmul peak, then
-prints the load average and OpenMP wait policy, then member-samples per second, each peer's speed
-relative to neuralab, neuralab's fraction of peak and each system's mean test accuracy;
+ratios stay comparable. The script first measures the machine's fp32 and bf16 matmul peak and its
+memory bandwidth, then prints the load average and OpenMP wait policy, then member-samples per
+second, each peer's speed relative to neuralab, neuralab's fraction of peak and each system's mean
+test accuracy, and for each MLP width what bounds neuralab's step (:func:`step_floor`);
 ``--json PATH`` writes the rows with keys
 case, width, members, steps, system, seconds, samples_per_s, gflops, peak_gflops.
 
@@ -83,6 +84,11 @@ def mlp_flops(width: int) -> float:
     return 6.0 * (40 * width + width * width + width * 10)
 
 
+def mlp_params(width: int) -> int:
+    """Parameters of one member: 40 -> width -> width -> 10 with biases."""
+    return (40 + 1) * width + (width + 1) * width + (width + 1) * 10
+
+
 def cnn_flops(width: int) -> float:
     lengths, macs, c_in = [20, 10, 5], 0, 1
     for length in lengths:
@@ -106,6 +112,17 @@ def matmul_peak(dtype: torch.dtype, n: int = 2048, reps: int = 8) -> float:
         a @ b
         best = min(best, time.perf_counter() - t)
     return 2 * n**3 / best / 1e9
+
+
+def memory_bandwidth(mib: int = 512, reps: int = 5) -> float:
+    """Best-of GB/s of reading and writing back a float32 buffer larger than the caches."""
+    a = torch.ones(mib * 2**18)
+    best = math.inf
+    for _ in range(reps):
+        t = time.perf_counter()
+        a.mul_(1.0)
+        best = min(best, time.perf_counter() - t)
+    return 2 * a.numel() * 4 / best / 1e9
 
 
 def bf16_supported() -> bool:
@@ -287,6 +304,19 @@ def run_sklearn(p: Problem, members: int) -> tuple[float, int, float] | None:
     return seconds, members, float(np.mean(accs))
 
 
+def step_floor(width: int, members: int, flops_per_sample: float, peak: float, bandwidth: float,
+               step_seconds: float) -> str:
+    """What bounds neuralab's fp32 MLP step: its FLOPs at the matmul peak, plus the traffic an Adam
+    step cannot avoid once parameters and state outgrow the caches (parameters, exp_avg and
+    exp_avg_sq each read and written once: 24 bytes per parameter) at the measured bandwidth."""
+    compute = members * BATCH * flops_per_sample / (peak * 1e9)
+    state_bytes = 24 * members * mlp_params(width)
+    memory = state_bytes / (bandwidth * 1e9)
+    return (f"mlp w{width}: step {1e3 * step_seconds:.1f} ms; its FLOPs at peak {1e3 * compute:.1f} ms, "
+            f"plus {state_bytes / 1e6:.0f} MB of parameters and Adam state at {bandwidth:.0f} GB/s "
+            f"{1e3 * memory:.1f} ms")
+
+
 # -- the table ---------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -310,11 +340,13 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(0)
     peak32 = matmul_peak(torch.float32)
     peak16 = matmul_peak(torch.bfloat16) if bf16_supported() else None
+    bandwidth = memory_bandwidth()
     print(f"load average {os.getloadavg()[0]:.2f}; threads {torch.get_num_threads()}; "
           f"OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'default')}; matmul peak fp32 {peak32:.1f} GFLOP/s"
-          + (f", bf16 {peak16:.1f} GFLOP/s" if peak16 else ", bf16 not supported"), flush=True)
+          + (f", bf16 {peak16:.1f} GFLOP/s" if peak16 else ", bf16 not supported")
+          + f"; memory {bandwidth:.0f} GB/s (read + write)", flush=True)
 
-    rows, table = [], []
+    rows, table, floors = [], [], []
     for case in args.cases:
         for width in (args.widths if case == "mlp" else args.cnn_widths):
             steps = max(5, int(STEPS[case].get(width, 60) * scale))
@@ -336,6 +368,9 @@ def main(argv: list[str] | None = None) -> int:
                 rate = members * steps * BATCH / seconds
                 gflops = rate * problem.flops(width) / 1e9
                 base_rate = base_rate or rate
+                if name == "neuralab" and case == "mlp":
+                    floors.append(step_floor(width, members, problem.flops(width), peak32,
+                                             bandwidth, seconds / steps))
                 rows.append({"case": case, "width": width, "members": members, "steps": steps,
                              "system": name, "seconds": seconds, "samples_per_s": rate,
                              "gflops": gflops, "peak_gflops": peak})
@@ -358,6 +393,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
     print("% of peak: of the fp32 matmul peak (bf16 rows: of the bf16 peak). "
           "speed-up: neuralab fp32's member-samples/s over the system's.")
+    for line in floors:
+        print(line)
     if args.json:
         atomic_write_json(args.json, rows)
         print(f"rows written to {args.json}")

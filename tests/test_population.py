@@ -213,6 +213,15 @@ def test_batched_optimizer_updates_slices_of_members_as_one_update(name):
         small.update(None, slice(0, 2), {"w": torch.ones(2, 3)})
 
 
+def test_batched_optimizer_refuses_non_contiguous_parameters():
+    # torch's fused updates walk a parameter's memory in order: a transposed view would be updated
+    # with its gradient's elements in the wrong places, so it is refused up front
+    hyper = [{"lr": 0.1, "weight_decay": 0.0, "betas": (0.9, 0.999), "eps": 1e-8}] * 2
+    transposed = torch.zeros(2, 4, 3).mT.requires_grad_(True)
+    with pytest.raises(NeuralabError, match="'w' is not contiguous"):
+        BatchedOptimizer("adam", {"w": transposed}, hyper)
+
+
 def test_capture_reads_per_member_activations_and_gradients():
     configs = [config(s, {"name": "mlp", "width": 8}) for s in range(3)]
     population = Population(configs)

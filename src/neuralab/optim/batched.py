@@ -72,6 +72,10 @@ class BatchedOptimizer:
         if name not in OPTIMIZERS:
             raise NeuralabError(f"population optimizer {name!r} is not supported; "
                                 f"allowed: {', '.join(OPTIMIZERS)}")
+        for key, p in params.items():  # torch's fused kernels walk each parameter's memory in order
+            if not p.is_contiguous():
+                raise NeuralabError(f"stacked parameter {key!r} is not contiguous (strides "
+                                    f"{tuple(p.stride())}); pass contiguous (N, *shape) tensors")
         self.name = name
         self.params = dict(params)
         self.n = len(hyper)

@@ -16,11 +16,10 @@ from __future__ import annotations
 from neuralab.claims._compression_setup import (arm_gap, claim_data, seeded_model,
                                                 single_threaded)
 from neuralab.claims.base import Claim, Progress, Verdict, by_seed, claim_record, decide, mean_std
-from neuralab.claims.pruning_dynamic_dnr import dynamic_dnr
-from neuralab.compress.prune import iterative_pruning
+from neuralab.claims.pruning_dynamic_dnr import RATE, dynamic_dnr, prune_rounds
 from neuralab.registry import REGISTRY, register
 
-RATE, AP_SHARE = 0.2, 0.1
+AP_SHARE = 0.1
 
 
 @register("claim", "activating_while_pruning", arxiv="2212.06145",
@@ -56,9 +55,7 @@ class ActivatingWhilePruningClaim(Claim):
                     rows.append(claim_record(arm, seed, "dynamic_dnr", dynamic_dnr(pruned, data),
                                              step=r))
 
-                result = iterative_pruning(model, data, pruner, rounds=rounds, steps=steps,
-                                           rewind_step=max(1, steps // 50), seed=seed,
-                                           on_round=measure)
+                result = prune_rounds(model, data, pruner, steps, rounds, seed, measure)
                 rows += [claim_record(arm, seed, "test_accuracy", r["test_accuracy"],
                                       step=int(r["round"])) for r in result.rounds]
             if progress:

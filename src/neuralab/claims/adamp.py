@@ -70,7 +70,7 @@ class AdamPClaim(Claim):
                     return out
 
                 arm_run = train_arm(arm, seed, cnn_config(arm, steps), before=remember,
-                                        after=growth, progress=progress)
+                                    after=growth, progress=progress)
                 rows += arm_run.records
         return rows
 

@@ -82,8 +82,8 @@ class CurseOfDepth(Claim):
         for seed in self.seeds:
             for arm, position in ARMS.items():
                 arm_run = train_arm(arm, seed, config,
-                                        overrides=[f"model.norm_position={position}"],
-                                        after=depth_measurements(arm, seed), progress=progress)
+                                    overrides=[f"model.norm_position={position}"],
+                                    after=depth_measurements(arm, seed), progress=progress)
                 rows += arm_run.records
         return rows
 

@@ -51,7 +51,7 @@ class EvoNormSmallBatch(Claim):
             for name, (norm, act) in NORMS.items():
                 for batch in (LARGE, SMALL):
                     arm_run = train_arm(f"{name}/b{batch}", seed,
-                                            cnn_config(norm, act, batch, steps), progress=progress)
+                                        cnn_config(norm, act, batch, steps), progress=progress)
                     rows += arm_run.records
         return rows
 

@@ -28,7 +28,15 @@ from neuralab.data.dataset import Dataset
 from neuralab.probes.runner import run_probe
 from neuralab.registry import REGISTRY, register
 
-RATE = 0.2
+RATE = 0.2  # share of the remaining weights pruned each round
+
+
+def prune_rounds(model: torch.nn.Module, data: Dataset, pruner, steps: int, rounds: int, seed: int,
+                 on_round):
+    """Iterative magnitude pruning as in the lottery-ticket claim: train ``steps``, prune, rewind
+    to 2% of training, ``rounds`` times (``on_round(r, pruned)`` after each, r = 0 dense)."""
+    return iterative_pruning(model, data, pruner, rounds=rounds, steps=steps,
+                             rewind_step=max(1, steps // 50), seed=seed, on_round=on_round)
 
 
 def dynamic_dnr(model: torch.nn.Module, data: Dataset) -> float:
@@ -73,9 +81,7 @@ class PruningDynamicDNR(Claim):
                 rows.append(claim_record("imp", seed, "dynamic_dnr", dynamic_dnr(pruned, data),
                                          step=r))
 
-            result = iterative_pruning(model, data, pruner, rounds=rounds, steps=steps,
-                                       rewind_step=max(1, steps // 50), seed=seed,
-                                       on_round=measure)
+            result = prune_rounds(model, data, pruner, steps, rounds, seed, measure)
             for r in result.rounds:
                 rows += [claim_record("imp", seed, "sparsity", r["sparsity"], step=int(r["round"])),
                          claim_record("imp", seed, "test_accuracy", r["test_accuracy"],

@@ -2,7 +2,7 @@
 
 Each mixer generates one sequence token by token through ``init_state``/``step`` (batch 1, no
 gradients); at each context length ``L`` the per-token time is the median over a window of
-steps (:func:`neuralab.claims.constant_decode_cost.decode_costs`, the measurement the
+steps (:func:`neuralab.claims.sequence.constant_decode_cost.decode_costs`, the measurement the
 ``constant_decode_cost`` claim decides from). Peers: ``retnet``, ``gla``, ``lru`` (recurrent
 state of fixed size), ``hgrn2`` and ``min_gru`` for reference, and ``rope_attention`` (softmax
 attention with a key-value cache). Prints microseconds per token, each mixer's time relative to
@@ -24,7 +24,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from neuralab.atomic import atomic_write_text  # noqa: E402
-from neuralab.claims.constant_decode_cost import (  # noqa: E402
+from neuralab.claims.sequence.constant_decode_cost import (  # noqa: E402
     build_mixer,
     decode_costs,
     growth,

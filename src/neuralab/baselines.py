@@ -3,7 +3,7 @@
 Greydanus & Kobak, "Scaling Down Deep Learning with MNIST-1D" (arXiv:2011.14439), Table 1 reports
 test accuracy of about 32% (logistic regression), 68% (MLP), 94% (CNN) and 91% (GRU) on the
 4000/1000 split. Every model here trains with Adam (lr 1e-2), batch 100, as in the paper's
-reference notebook. The claim ``mnist1d_baselines`` (:mod:`neuralab.claims.mnist1d_baselines`)
+reference notebook. The claim ``mnist1d_baselines`` (:mod:`neuralab.claims.architectures.mnist1d_baselines`)
 trains them over several seeds and on the shuffled variant; one of them from the command line::
 
     neuralab train --set data.name=mnist1d --set model.name=cnn --set model.channels=25 ...

@@ -3,7 +3,7 @@
 import pytest
 
 from neuralab.claims import VERDICTS, by_seed, get_claim
-from neuralab.claims._activation_sweep import _config
+from neuralab.claims.activations._activation_sweep import _config
 from neuralab.claims.training import train_arm
 
 CLAIMS = ("swish_vs_relu", "gelu_vs_relu", "mish_vs_relu", "sau_vs_relu", "polycom_vs_relu",

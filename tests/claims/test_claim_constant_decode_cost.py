@@ -1,7 +1,7 @@
 import pytest
 from claim_smoke import smoke
 
-from neuralab.claims.constant_decode_cost import ATTENTION, RECURRENT, growth
+from neuralab.claims.sequence.constant_decode_cost import ATTENTION, RECURRENT, growth
 
 
 def test_growth_reads_the_fitted_slope():

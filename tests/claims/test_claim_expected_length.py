@@ -4,7 +4,7 @@ import pytest
 from smoke_check import smoke
 
 from neuralab.claims import claim_record
-from neuralab.claims.expected_length import ARM, ExpectedLength, log_slope
+from neuralab.claims.probes.expected_length import ARM, ExpectedLength, log_slope
 
 
 def test_log_slope_recovers_exponential_growth():

@@ -1,7 +1,7 @@
 from claim_smoke import smoke
 
 from neuralab.claims import claim_record
-from neuralab.claims.gated_rnn_recall import GatedRNNRecall
+from neuralab.claims.sequence.gated_rnn_recall import GatedRNNRecall
 
 
 def test_verdict_rule():

@@ -1,7 +1,7 @@
 import torch
 
 from neuralab.claims import VERDICTS, by_seed, run_claim
-from neuralab.claims.gradcam_pointing import ink_map
+from neuralab.claims.probes.gradcam_pointing import ink_map
 from neuralab.probes.class_activation import pointing_hits
 
 

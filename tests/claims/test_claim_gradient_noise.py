@@ -4,7 +4,7 @@ import torch
 from smoke_check import smoke
 
 from neuralab.claims import claim_record
-from neuralab.claims.gradient_noise import (CHANCE_LOSS, ETAS, GradientNoiseDeepMlp, capped,
+from neuralab.claims.optimization.gradient_noise import (CHANCE_LOSS, ETAS, GradientNoiseDeepMlp, capped,
                                             noise_arm, simple_init)
 
 

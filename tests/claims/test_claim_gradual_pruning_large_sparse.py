@@ -1,7 +1,7 @@
 import pytest
 
 from neuralab.claims import VERDICTS, get_claim
-from neuralab.claims.gradual_pruning_large_sparse import matching_width
+from neuralab.claims.compression.gradual_pruning_large_sparse import matching_width
 
 
 def test_matching_width_solves_for_equal_weights():

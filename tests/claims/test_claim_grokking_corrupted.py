@@ -1,7 +1,7 @@
 from smoke_check import smoke
 
 from neuralab.claims import claim_record
-from neuralab.claims.grokking_corrupted import NOISE, GrokkingCorrupted, rise_after_fit
+from neuralab.claims.theory.grokking_corrupted import NOISE, GrokkingCorrupted, rise_after_fit
 
 
 def _curve(seed, train, test):

@@ -3,7 +3,7 @@ import math
 import torch
 from smoke_check import smoke
 
-from neuralab.claims.he_init_prelu import ARMS, DEPTH, WIDTH, glorot_gain_one
+from neuralab.claims.activations.he_init_prelu import ARMS, DEPTH, WIDTH, glorot_gain_one
 from neuralab.data.dataset import DataSpec
 from neuralab.models.base import build_model
 

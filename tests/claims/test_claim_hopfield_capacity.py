@@ -1,7 +1,7 @@
 import torch
 from claim_smoke import smoke
 
-from neuralab.claims.hopfield_capacity import classical_rate, corrupted, modern_rate
+from neuralab.claims.sequence.hopfield_capacity import classical_rate, corrupted, modern_rate
 
 
 def test_retrieval_measures():

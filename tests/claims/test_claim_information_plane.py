@@ -1,5 +1,5 @@
 from neuralab.claims import VERDICTS, claim_record, run_claim
-from neuralab.claims.information_plane import LAST, compression, twelve_bit_task
+from neuralab.claims.probes.information_plane import LAST, compression, twelve_bit_task
 
 
 def test_the_twelve_bit_task_and_the_compression_measure():

@@ -1,7 +1,7 @@
 import torch
 
 from neuralab.claims import VERDICTS, get_claim
-from neuralab.claims.lmul_precision import operands
+from neuralab.claims.compression.lmul_precision import operands
 
 
 def test_operands_are_normal_e4m3_numbers():

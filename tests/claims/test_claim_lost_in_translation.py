@@ -2,7 +2,7 @@ import torch
 from torch import nn
 
 from neuralab.claims import VERDICTS, by_seed, run_claim
-from neuralab.claims.lost_in_translation import CROP, SCENE, SPREAD, measure
+from neuralab.claims.probes.lost_in_translation import CROP, SCENE, SPREAD, measure
 from neuralab.data.digits_canvas import digit_scenes
 
 

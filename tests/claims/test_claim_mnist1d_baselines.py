@@ -1,7 +1,7 @@
 from smoke_check import smoke
 
 from neuralab.claims import claim_record
-from neuralab.claims.mnist1d_baselines import ARMS, Mnist1dBaselines
+from neuralab.claims.architectures.mnist1d_baselines import ARMS, Mnist1dBaselines
 
 
 def _records(accuracies):

@@ -1,7 +1,7 @@
 from claim_smoke import smoke
 
 from neuralab.claims import claim_record
-from neuralab.claims.negative_eigenvalues_parity import NegativeEigenvaluesParity
+from neuralab.claims.sequence.negative_eigenvalues_parity import NegativeEigenvaluesParity
 
 METRICS = ("final_accuracy", "long_accuracy", "test_accuracy")
 

@@ -1,5 +1,5 @@
 from neuralab.claims import VERDICTS, by_seed, claim_record, run_claim
-from neuralab.claims.neural_collapse import NeuralCollapse
+from neuralab.claims.theory.neural_collapse import NeuralCollapse
 
 
 def test_verdict_reads_the_drop_within_the_terminal_phase():

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from neuralab.claims import VERDICTS, claim_record, get_claim
-from neuralab.claims.pruning_dynamic_dnr import dynamic_dnr
+from neuralab.claims.compression.pruning_dynamic_dnr import dynamic_dnr
 from neuralab.data.dataset import load_dataset
 from neuralab.models import build_model
 

@@ -1,7 +1,7 @@
 import pytest
 
 from neuralab.claims import VERDICTS, claim_record, run_claim
-from neuralab.claims.sharpness_generalization import SharpnessGeneralization
+from neuralab.claims.theory.sharpness_generalization import SharpnessGeneralization
 
 
 def test_kendall_taus_of_a_population():

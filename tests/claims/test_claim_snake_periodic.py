@@ -3,7 +3,7 @@ import math
 from smoke_check import smoke
 
 from neuralab.claims import claim_record
-from neuralab.claims.snake_periodic import ACTIVATIONS, SnakePeriodic, log10_ratio
+from neuralab.claims.activations.snake_periodic import ACTIVATIONS, SnakePeriodic, log10_ratio
 
 
 def test_log10_ratio():

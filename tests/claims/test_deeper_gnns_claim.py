@@ -1,7 +1,7 @@
 """The deeper-GNNs claim at smoke budget, and its verdict on constructed records."""
 
 from neuralab.claims import claim_record, get_claim, run_claim
-from neuralab.claims.deeper_gnns import ARMS
+from neuralab.claims.architectures.deeper_gnns import ARMS
 
 
 def test_deeper_gnns_smoke():

@@ -3,7 +3,7 @@
 import math
 
 from neuralab.claims import claim_record, get_claim, run_claim
-from neuralab.claims.hypernetwork_mip import EVERY, steps_to_target
+from neuralab.claims.architectures.hypernetwork_mip import EVERY, steps_to_target
 
 
 def test_hypernetwork_mip_smoke():

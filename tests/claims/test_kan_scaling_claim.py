@@ -1,7 +1,7 @@
 """The KAN scaling claim at smoke budget, and its verdict logic on known records."""
 
 from neuralab.claims import claim_record, run_claim
-from neuralab.claims.kan_scaling import scaling_slope
+from neuralab.claims.architectures.kan_scaling import scaling_slope
 
 
 def test_kan_scaling_smoke():

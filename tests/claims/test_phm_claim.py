@@ -3,7 +3,7 @@
 import pytest
 
 from neuralab.claims import run_claim
-from neuralab.claims.phm_parameters import hypercomplex_ratio
+from neuralab.claims.architectures.phm_parameters import hypercomplex_ratio
 from neuralab.data.dataset import DataSpec
 from neuralab.models import build_model
 

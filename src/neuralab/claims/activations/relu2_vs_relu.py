@@ -4,7 +4,7 @@ Zhang et al., "ReLU^2 Wins: Discovering Efficient Activation Functions for Spars
 (arXiv:2402.03804), after So et al.'s Primer (arXiv:2109.08668): squared ReLU gives the best
 performance-sparsity trade-off; here only its loss against ReLU is tested.
 
-Experiment and verdict: the shared activation sweep (:mod:`neuralab.claims._activation_sweep`),
+Experiment and verdict: the shared activation sweep (:mod:`neuralab.claims.activations._activation_sweep`),
 relu2 against relu on the char lm testbed, over seeds
 0, 1, 2; reproduced when the mean effect is above 0 and at least two thirds of
 the seeds agree.
@@ -12,7 +12,7 @@ the seeds agree.
 
 from __future__ import annotations
 
-from neuralab.claims._activation_sweep import ActivationVersusReLU
+from neuralab.claims.activations._activation_sweep import ActivationVersusReLU
 from neuralab.registry import register
 
 

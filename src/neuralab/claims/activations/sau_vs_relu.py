@@ -4,7 +4,7 @@ Biswas et al., "SAU: Smooth activation function using convolution with approxima
 (arXiv:2109.13210): replacing ReLU by SAU improves accuracy (5.12% with ShuffleNet V2 on
 CIFAR-100). The paper's networks are CNNs; this testbed is an MLP.
 
-Experiment and verdict: the shared activation sweep (:mod:`neuralab.claims._activation_sweep`),
+Experiment and verdict: the shared activation sweep (:mod:`neuralab.claims.activations._activation_sweep`),
 sau against relu on the mnist1d testbed, over seeds
 0, 1, 2, 3, 4; reproduced when the mean effect is above 0 and at least two thirds of
 the seeds agree.
@@ -12,7 +12,7 @@ the seeds agree.
 
 from __future__ import annotations
 
-from neuralab.claims._activation_sweep import ActivationVersusReLU
+from neuralab.claims.activations._activation_sweep import ActivationVersusReLU
 from neuralab.registry import register
 
 

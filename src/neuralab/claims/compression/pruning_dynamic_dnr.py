@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
-from neuralab.claims._compression_setup import claim_data, seeded_model, single_threaded
+from neuralab.claims.compression._compression_setup import claim_data, seeded_model, single_threaded
 from neuralab.claims.base import Claim, Progress, Verdict, by_seed, claim_record, decide
 from neuralab.compress.prune import iterative_pruning
 from neuralab.data.dataset import Dataset

@@ -13,10 +13,10 @@ Reported, not judged: both arms' dynamic dead neuron rates after the last round.
 
 from __future__ import annotations
 
-from neuralab.claims._compression_setup import (arm_gap, claim_data, seeded_model,
+from neuralab.claims.compression._compression_setup import (arm_gap, claim_data, seeded_model,
                                                 single_threaded)
 from neuralab.claims.base import Claim, Progress, Verdict, by_seed, claim_record, decide, mean_std
-from neuralab.claims.pruning_dynamic_dnr import RATE, dynamic_dnr, prune_rounds
+from neuralab.claims.compression.pruning_dynamic_dnr import RATE, dynamic_dnr, prune_rounds
 from neuralab.registry import REGISTRY, register
 
 AP_SHARE = 0.1

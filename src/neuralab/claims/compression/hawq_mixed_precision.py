@@ -11,7 +11,7 @@ rule. The reversed ranking is recorded as a control (not part of the verdict).
 
 from __future__ import annotations
 
-from neuralab.claims._compression_setup import (arm_gap, claim_data, seeded_model, single_threaded,
+from neuralab.claims.compression._compression_setup import (arm_gap, claim_data, seeded_model, single_threaded,
                                                 test_accuracy, train)
 from neuralab.claims.base import Claim, Progress, Verdict, claim_record, decide
 from neuralab.compress.prune import prunable_weights

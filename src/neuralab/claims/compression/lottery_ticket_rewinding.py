@@ -14,7 +14,7 @@ re-initialization does not). Both by the fixed rule.
 
 from __future__ import annotations
 
-from neuralab.claims._compression_setup import (arm_gap, claim_data, seeded_model, single_threaded,
+from neuralab.claims.compression._compression_setup import (arm_gap, claim_data, seeded_model, single_threaded,
                                                 test_accuracy, train)
 from neuralab.claims.base import Claim, Progress, Verdict, claim_record, combine, decide
 from neuralab.compress.prune import apply_masks, iterative_pruning

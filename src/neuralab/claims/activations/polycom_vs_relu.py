@@ -3,7 +3,7 @@
 Zhuo et al., "Polynomial Composition Activations" (arXiv:2411.03884): replacing the FFN's
 activation by PolyReLU or PolyNorm improves language-model pre-training loss and accuracy.
 
-Experiment and verdict: the shared activation sweep (:mod:`neuralab.claims._activation_sweep`),
+Experiment and verdict: the shared activation sweep (:mod:`neuralab.claims.activations._activation_sweep`),
 polyrelu against relu on the char lm testbed, polynorm against relu on the char lm testbed, over seeds
 0, 1, 2; reproduced when the mean effect is above 0 and at least two thirds of
 the seeds agree (each comparison a part; all must hold).
@@ -11,7 +11,7 @@ the seeds agree (each comparison a part; all must hold).
 
 from __future__ import annotations
 
-from neuralab.claims._activation_sweep import ActivationVersusReLU
+from neuralab.claims.activations._activation_sweep import ActivationVersusReLU
 from neuralab.registry import register
 
 

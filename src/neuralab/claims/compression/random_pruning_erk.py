@@ -12,7 +12,7 @@ Both parts by the fixed rule.
 
 from __future__ import annotations
 
-from neuralab.claims._compression_setup import (arm_gap, claim_data, seeded_model, single_threaded,
+from neuralab.claims.compression._compression_setup import (arm_gap, claim_data, seeded_model, single_threaded,
                                                 test_accuracy, train)
 from neuralab.claims.base import (Claim, Progress, Verdict, claim_record, combine, decide,
                                   paired_differences)

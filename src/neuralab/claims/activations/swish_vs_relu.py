@@ -3,7 +3,7 @@
 Ramachandran, Zoph & Le, "Searching for Activation Functions" (arXiv:1710.05941): Swish
 consistently matches or beats ReLU (+0.9% and +0.6% top-1 on ImageNet for two models).
 
-Experiment and verdict: the shared activation sweep (:mod:`neuralab.claims._activation_sweep`),
+Experiment and verdict: the shared activation sweep (:mod:`neuralab.claims.activations._activation_sweep`),
 swish against relu on the mnist1d testbed, over seeds
 0, 1, 2, 3, 4; reproduced when the mean effect is above 0 and at least two thirds of
 the seeds agree.
@@ -11,7 +11,7 @@ the seeds agree.
 
 from __future__ import annotations
 
-from neuralab.claims._activation_sweep import ActivationVersusReLU
+from neuralab.claims.activations._activation_sweep import ActivationVersusReLU
 from neuralab.registry import register
 
 

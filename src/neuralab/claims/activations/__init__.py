@@ -1,0 +1,1 @@
+"""Claims about activations (one claim a file; see neuralab.claims.base for the API)."""

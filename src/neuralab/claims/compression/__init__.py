@@ -1,0 +1,1 @@
+"""Claims about compression (one claim a file; see neuralab.claims.base for the API)."""

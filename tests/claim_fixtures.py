@@ -12,9 +12,11 @@ class ReportToyClaim(Claim):
 
     statement = "Arm <b>a</b> beats arm b & keeps its lead."
     reference = "a beats b by 0.3."
-    seeds = (0, 1, 2, 3)
+    seeds = (0, 1, 2, 3, 4, 5)
     thresholds = {"margin": 0.1, "lead": 0.5}
-    budgets = {"smoke": {"scale": 1.0, "seeds": 3}, "full": {"scale": 2.0}}
+    precondition = "arm b's accuracy has stopped rising (it always has: constructed records)"
+    budgets = {"smoke": {"scale": 1.0, "seeds": 3}, "quick": {"scale": 2.0, "seeds": 5},
+               "full": {"scale": 2.0}}
     curves = ("accuracy",)
 
     def run(self, budget, progress=None):
@@ -35,15 +37,22 @@ class ReportToyClaim(Claim):
                         decide(by_seed(records, "a", "lead"), self.thresholds["lead"], "lead of a")],
                        "a beats b and keeps its lead")
 
+    def budget_failure(self, records):
+        return None
+
 
 @register("claim", "report_failing_claim", paper="A Paper That Crashes")
 class FailingClaim(Claim):
     statement = "This experiment raises."
-    seeds = (0, 1, 2)
+    seeds = (0, 1, 2, 3, 4)
+    precondition = "none (it never gets that far)"
     budgets = {"smoke": {}, "full": {}}
 
     def run(self, budget, progress=None):
         raise RuntimeError("the experiment crashed")
 
     def check(self, records):
+        raise AssertionError("unreachable")
+
+    def budget_failure(self, records):
         raise AssertionError("unreachable")

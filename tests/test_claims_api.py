@@ -1,32 +1,104 @@
+import math
+import random
+import statistics
+
 import pytest
+from scipy import stats
 
 from neuralab.claims import (Claim, by_seed, claim_record, combine, decide, paired_differences,
                              run_claim)
+from neuralab.claims.base import accuracy_se, flat_tail
 from neuralab.errors import ConfigError, UnknownNameError
 from neuralab.registry import register
 from neuralab.store import RunStore
 
 
-def test_decide_rule():
-    assert decide({0: 0.2, 1: 0.3, 2: 0.1}, 0.05, "gap").verdict == "reproduced"
-    assert decide({0: 0.2, 1: 0.3, 2: 0.0}, 0.05, "gap").verdict == "reproduced"  # 2 of 3 pass
-    assert decide({0: 0.0, 1: 0.01, 2: 0.1}, 0.05, "gap").verdict == "not reproduced"
-    assert decide({0: 0.3, 1: 0.0, 2: -0.1}, 0.05, "gap").verdict == "inconclusive"
-    assert decide({0: -1.0, 1: -2.0, 2: -0.5}, 0.0, "slope", direction="less").verdict == "reproduced"
-    assert decide({0: float("nan"), 1: 1.0, 2: 1.0}, 0.0, "x").verdict == "inconclusive"
-    v = decide({0: 1.0, 1: 2.0, 2: 3.0}, 0.5, "gap")
-    assert v.effect == pytest.approx(2.0) and v.spread == pytest.approx(1.0)
-    assert v.sentence().startswith("reproduced: gap = 2 ± 1 over 3 seeds (threshold > 0.5)")
+def test_decide_reproduced_when_the_lower_bound_passes():
+    # mean 2, sd 0.7906, n 5: se = 0.3536, t_0.95,4 = 2.1318 -> bounds 1.2463 and 2.7537
+    v = decide({i: x for i, x in enumerate([1.0, 2.0, 3.0, 1.5, 2.5])}, 0.5, "gap")
+    assert v.verdict == "reproduced" and v.n_seeds == 5 and v.alpha == 0.05
+    se = statistics.stdev([1.0, 2.0, 3.0, 1.5, 2.5]) / math.sqrt(5)
+    t95 = stats.t.ppf(0.95, 4)
+    assert v.interval == pytest.approx((2.0 - t95 * se, 2.0 + t95 * se))
+    assert v.interval[0] == pytest.approx(1.2463, abs=1e-4)
+    assert v.mde == pytest.approx((t95 + stats.t.ppf(0.8, 4)) * se)
+    assert v.sentence().startswith("reproduced: gap = 2, 90% interval [1.246, 2.754] over 5 seeds")
 
 
-def test_combine():
-    yes = decide({0: 1, 1: 1, 2: 1}, 0, "a")
-    no = decide({0: -1, 1: -1, 2: -1}, 0, "b")
-    maybe = decide({0: 1, 1: 1, 2: -5}, 0, "c")
-    assert combine([yes, yes], "both").verdict == "reproduced"
-    assert combine([yes, no], "both").verdict == "not reproduced"
+def test_decide_not_reproduced_when_the_upper_bound_fails():
+    assert decide({0: 0.0, 1: 0.01, 2: 0.02, 3: 0.01, 4: 0.0}, 0.05, "gap").verdict == \
+        "not reproduced"
+    # the interval contains the threshold: inconclusive (the old 2/3 rule said reproduced)
+    assert decide({0: 0.2, 1: 0.3, 2: 0.0}, 0.05, "gap").verdict == "inconclusive"
+
+
+def test_decide_direction_less_mirrors():
+    v = decide({0: -1.0, 1: -2.0, 2: -0.5, 3: -1.5, 4: -1.0}, 0.0, "slope", direction="less")
+    assert v.verdict == "reproduced" and v.interval[1] < 0
+    assert decide({0: 1.0, 1: 2.0, 2: 1.5}, 0.0, "slope", direction="less").verdict == \
+        "not reproduced"
+
+
+def test_decide_boundaries():
+    # a deterministic effect exactly on the threshold does not pass it: not reproduced
+    assert decide({0: 0.5, 1: 0.5, 2: 0.5}, 0.5, "x").verdict == "not reproduced"
+    # no spread just above it: reproduced, unless a resolution floor makes it uncertain
+    assert decide({0: 0.51, 1: 0.51, 2: 0.51}, 0.5, "x").verdict == "reproduced"
+    assert decide({0: 0.51, 1: 0.51, 2: 0.51}, 0.5, "x", resolution=0.1).verdict == "inconclusive"
+    # a fixed test set's sampling error does not average out over seeds
+    tight = {i: 0.02 + 0.001 * i for i in range(5)}
+    assert decide(tight, 0.0, "acc gain").verdict == "reproduced"
+    assert decide(tight, 0.0, "acc gain",
+                  sampling_se=accuracy_se(100, 0.8, 0.78)).verdict == "inconclusive"
+    for bad in ({0: math.nan, 1: 1.0, 2: 1.0}, {0: 1.0}, {}):
+        assert decide(bad, 0.0, "x").verdict == "inconclusive"
+
+
+def test_accuracy_se_is_the_binomial_error():
+    assert accuracy_se(400, 0.5) == pytest.approx(0.025)
+    assert accuracy_se(100, 0.9, 0.8) == pytest.approx(math.sqrt((0.09 + 0.16) / 100))
+    with pytest.raises(ValueError):
+        accuracy_se(0, 0.5)
+
+
+@pytest.mark.parametrize("n", [3, 5, 10])
+def test_effect_on_its_threshold_is_reproduced_five_percent_of_the_time(n):
+    rng = random.Random(n)
+    trials = 4000
+    hits = sum(decide({i: rng.gauss(0.0, 1.0) for i in range(n)}, 0.0, "x").verdict
+               == "reproduced" for _ in range(trials))
+    assert abs(hits / trials - 0.05) < 0.012  # binomial sd at 4000 trials: 0.0034
+
+
+def test_combine_intersection_union_and_holm():
+    yes = decide({0: 1.0, 1: 1.1, 2: 0.9, 3: 1.0, 4: 1.05}, 0, "a")
+    weak_yes = decide({0: 0.5, 1: 0.9, 2: 0.3, 3: 0.7, 4: 0.6}, 0, "w")
+    no = decide({0: -1.0, 1: -1.1, 2: -0.9, 3: -1.0, 4: -0.95}, 0, "b")
+    maybe = decide({0: 1.0, 1: 1.0, 2: -5.0, 3: 0.5, 4: 0.2}, 0, "c")
+    both = combine([yes, weak_yes], "both")
+    assert both.verdict == "reproduced" and both.decided == "w"  # the weakest part shows
+    assert both.effect == weak_yes.effect and both.interval == weak_yes.interval
+    failed = combine([yes, no], "both")
+    assert failed.verdict == "not reproduced" and failed.decided == "b"
+    assert failed.sentence().startswith("not reproduced [b]: b = ")
+    assert combine([yes, maybe], "both").decided == "c"
     assert combine([yes, maybe], "both").verdict == "inconclusive"
     assert len(combine([yes, no], "both").to_dict()["parts"]) == 2
+    # Holm: a part that fails at alpha but not at alpha / k leaves the claim inconclusive
+    borderline = decide({0: -0.1, 1: 0.3, 2: -0.5, 3: 0.1, 4: -0.4}, 0.25, "d")
+    assert borderline.verdict == "not reproduced"
+    assert 0.025 < borderline.p_not_reproduced < 0.05
+    assert combine([yes, borderline], "two").verdict == "inconclusive"
+
+
+def test_flat_tail():
+    def rows(values):
+        return [claim_record("a", s, "batch_loss", v, step=10 * i)
+                for s in (0, 1) for i, v in enumerate(values)]
+    assert flat_tail(rows([2.0, 1.0, 0.5, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4]), "a") is None
+    moving = flat_tail(rows([2.0, 1.8, 1.6, 1.4, 1.2, 1.0, 0.8, 0.6, 0.4, 0.2, 0.1]), "a")
+    assert moving is not None and "still moving" in moving
+    assert "too few" in flat_tail(rows([1.0, 0.5]), "a")
 
 
 def test_by_seed_takes_the_last_step_and_pairs():
@@ -41,8 +113,9 @@ def test_by_seed_takes_the_last_step_and_pairs():
 @register("claim", "test_toy_claim", paper="A Toy Paper", arxiv="0000.00000")
 class ToyClaim(Claim):
     statement = "Seven is more than three."
-    seeds = (0, 1, 2)
+    seeds = (0, 1, 2, 3, 4)
     thresholds = {"margin": 1.0}
+    precondition = "none: the values are constants"
     budgets = {"smoke": {"scale": 1}, "full": {"scale": 2}}
 
     def run(self, budget, progress=None):
@@ -53,6 +126,9 @@ class ToyClaim(Claim):
     def check(self, records):
         diff = paired_differences(by_seed(records, "seven", "value"), by_seed(records, "three", "value"))
         return decide(diff, self.thresholds["margin"], "seven minus three")
+
+    def budget_failure(self, records):
+        return None
 
 
 def test_run_claim_records_in_the_store(runs_dir):
@@ -71,8 +147,14 @@ def test_run_claim_records_in_the_store(runs_dir):
 
 
 def test_claims_must_fix_seeds_and_budgets():
-    class TwoSeeds(ToyClaim):
-        seeds = (0, 1)
+    class ThreeSeeds(ToyClaim):
+        seeds = (0, 1, 2)
 
-    with pytest.raises(ValueError, match="three seeds"):
-        TwoSeeds()
+    with pytest.raises(ValueError, match="at least 5 seeds"):
+        ThreeSeeds()
+
+    class NoPrecondition(ToyClaim):
+        precondition = ""
+
+    with pytest.raises(ValueError, match="precondition"):
+        NoPrecondition()

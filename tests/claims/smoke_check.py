@@ -1,4 +1,5 @@
-"""What every claim's smoke test checks: all arms and seeds measured, a verdict the records decide."""
+"""What every claim's smoke test checks: all arms and seeds measured, a verdict the records decide,
+labelled as a smoke check (a plumbing run never gives a verdict), and a precondition it can judge."""
 
 from __future__ import annotations
 
@@ -6,6 +7,35 @@ import math
 import statistics
 
 from neuralab.claims import VERDICTS, by_seed, run_claim
+from neuralab.claims.base import SMOKE_LABEL
+
+
+def check_smoke_result(result, arms: dict[str, tuple[str, ...]], *, parts: int = 0,
+                       finite: bool = True, seeds: set[int] | None = None):
+    """The checks of :func:`smoke` on a finished smoke ``result``."""
+    seeds = seeds if seeds is not None else set(result.claim.seeds_for("smoke"))
+    assert len(seeds) >= 2
+    for arm, metrics in arms.items():
+        for metric in metrics:
+            values = by_seed(result.records, arm, metric)
+            assert set(values) == seeds, (arm, metric)
+            diverged = by_seed(result.records, arm, "diverged") if not finite else {}
+            assert all(math.isfinite(v) or s in diverged for s, v in values.items()), (arm, metric)
+    assert {r["run"] for r in result.records} == set(arms)
+    verdict = result.verdict
+    assert verdict.verdict == SMOKE_LABEL and len(verdict.parts) == parts
+    checked = result.claim.check(result.records)
+    assert checked.verdict in VERDICTS and len(checked.parts) == parts
+    first = checked.parts[0] if parts else checked
+    assert set(first.per_seed) == seeds
+    effects = list(checked.deciding.per_seed.values())
+    if all(math.isfinite(v) for v in effects):
+        assert checked.effect == statistics.fmean(effects)
+    # the verdict is a function of the records alone (so the report can trust the store)
+    assert result.claim.verdict(result.records, "smoke").to_dict() == verdict.to_dict()
+    failed = result.claim.budget_failure(result.records)
+    assert failed is None or (isinstance(failed, str) and failed)
+    return result
 
 
 def smoke(claim_id: str, arms: dict[str, tuple[str, ...]], *, parts: int = 0, finite: bool = True):
@@ -15,21 +45,4 @@ def smoke(claim_id: str, arms: dict[str, tuple[str, ...]], *, parts: int = 0, fi
     number of sub-verdicts (0 for a single verdict). With ``finite=False`` a metric may be
     non-finite where the run is recorded as diverged.
     """
-    result = run_claim(claim_id, "smoke")
-    seeds = set(result.claim.seeds_for("smoke"))
-    assert len(seeds) >= 3
-    for arm, metrics in arms.items():
-        for metric in metrics:
-            values = by_seed(result.records, arm, metric)
-            assert set(values) == seeds, (arm, metric)
-            diverged = by_seed(result.records, arm, "diverged") if not finite else {}
-            assert all(math.isfinite(v) or s in diverged for s, v in values.items()), (arm, metric)
-    assert {r["run"] for r in result.records} == set(arms)
-    verdict = result.verdict
-    assert verdict.verdict in VERDICTS and len(verdict.parts) == parts
-    first = verdict.parts[0] if parts else verdict
-    assert set(first.per_seed) == seeds
-    assert verdict.effect == statistics.fmean(first.per_seed.values())
-    # the verdict is a function of the records alone (so the report can trust the store)
-    assert result.claim.check(result.records).to_dict() == verdict.to_dict()
-    return result
+    return check_smoke_result(run_claim(claim_id, "smoke"), arms, parts=parts, finite=finite)

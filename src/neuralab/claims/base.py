@@ -2,17 +2,29 @@
 
 A claim is a subclass of :class:`Claim` registered under kind ``"claim"``. Its class body fixes,
 in code and before anything runs: the paper, the one-sentence statement it tests, the seeds (at
-least three), the thresholds, and two budgets — ``smoke`` (seconds; runs in CI) and ``full``
-(minutes on two cores). ``run(budget)`` trains and measures, returning tidy records;
-``check(records)`` turns them into a :class:`Verdict`::
+least five, chosen for power at the paper's effect), the thresholds, a ``precondition`` (what must
+hold in the claim's own training for its budget to test the claim) and three budgets:
+
+- ``smoke``: a plumbing check for CI (seconds; may use as few as two seeds). It never gives a
+  verdict: its result is labelled ``smoke check`` everywhere.
+- ``quick``: what ``neuralab demo`` runs (the whole demo in about ten minutes on two cores). A
+  claim whose quick run cannot agree with its full run declares no ``quick`` budget; the demo
+  then says "needs --budget full (about N min)" instead of a verdict.
+- ``full``: the budget of record.
+
+``run(budget)`` trains and measures, returning tidy records; ``check(records)`` turns them into a
+:class:`Verdict`; ``budget_failure(records)`` says whether the precondition failed, in which case
+:meth:`Claim.verdict` makes the verdict *inconclusive* with ``budget: <what failed>``::
 
     @register("claim", "cnn_beats_mlp", paper="Scaling Down Deep Learning with MNIST-1D",
               arxiv="2011.14439")
     class CnnBeatsMlp(Claim):
         statement = "On MNIST-1D a CNN reaches higher test accuracy than an MLP."
-        seeds = (0, 1, 2)
+        seeds = (0, 1, 2, 3, 4)
         thresholds = {"margin": 0.05}
-        budgets = {"smoke": {"steps": 50, "seeds": 3}, "full": {"steps": 3000}}
+        precondition = "both arms' training losses are flat over the last 10% of steps"
+        budgets = {"smoke": {"steps": 50, "seeds": 2}, "quick": {"steps": 300},
+                   "full": {"steps": 3000}}
 
         def run(self, budget, progress=None):
             ...  # train, then return [claim_record("cnn", seed, "test_accuracy", acc), ...]
@@ -20,21 +32,40 @@ least three), the thresholds, and two budgets — ``smoke`` (seconds; runs in CI
         def check(self, records):
             cnn, mlp = by_seed(records, "cnn", "test_accuracy"), by_seed(records, "mlp", "test_accuracy")
             return decide(paired_differences(cnn, mlp), self.thresholds["margin"],
-                          "CNN minus MLP test accuracy")
+                          "CNN minus MLP test accuracy",
+                          sampling_se=accuracy_se(TEST_EXAMPLES, mean(cnn), mean(mlp)))
+
+        def budget_failure(self, records):
+            return flat_tail(records, "cnn") or flat_tail(records, "mlp")
 
 Records are the usual ``{run, member, step, layer, metric, value}`` rows with ``run`` naming the
 *arm* of the experiment (``"cnn"``, ``"mlp/shuffled"``) and ``member`` the seed. A budget may set
-``"seeds": n`` to use only the first ``n`` (at least three) of the claim's seeds
-(:meth:`Claim.seeds_for`). Optional class attributes shape the report: ``reference`` (what the
-paper reports, one sentence), ``curves`` (the metrics to plot against ``step``; default: every
-metric recorded at several steps) and ``x_label`` (what ``step`` counts, default ``"step"``).
+``"seeds": n`` to use only the first ``n`` of the claim's seeds (:meth:`Claim.seeds_for`; at least
+five at ``quick`` and ``full``). Optional class attributes shape the report: ``reference`` (what
+the paper reports, one sentence), ``curves`` (the metrics to plot against ``step``; default: every
+metric recorded at several steps), ``x_label`` (what ``step`` counts, default ``"step"``),
+``shared`` (the experiment whose runs this claim shares with others, e.g. the activation claims'
+ReLU population) and ``full_minutes`` (about how long the full budget takes on two cores).
 
-The verdict rule of :func:`decide` is fixed for every claim: with per-seed effects ``e_s`` and a
-threshold ``t`` (effect must exceed ``t``, or fall below it for ``direction="less"``),
+The verdict rule (:func:`decide`) is the same for every claim: two one-sided tests at
+``ALPHA = 0.05``. From the per-seed effects ``e_1..e_n`` (paired differences where the arms share
+seeds) with mean ``m`` and standard deviation ``s``, the standard error of the mean is
+``se = sqrt(max(s, resolution)^2 / n + sampling_se^2)``, and the one-sided 95% Student-t bounds
+are ``m -/+ t_{0.95, n-1} se``. For an effect that must exceed the threshold ``t``:
 
-- ``reproduced`` when the mean effect passes ``t`` and at least two thirds of the seeds do;
-- ``not reproduced`` when the mean effect fails ``t`` and at most one third of the seeds pass;
-- ``inconclusive`` otherwise (the seeds disagree).
+- ``reproduced`` when the lower bound exceeds ``t``;
+- ``not reproduced`` when the upper bound does not;
+- ``inconclusive`` otherwise (the interval contains ``t``: more seeds or a larger budget needed).
+
+(mirrored for ``direction="less"``). An effect lying exactly on its threshold is called
+reproduced 5% of the time at any ``n``. ``resolution`` floors the spread of deterministic or
+quantized measures (a count out of ``k`` has resolution ``1/k``); ``sampling_se`` adds the error
+of one fixed test set, which does not average out over seeds (:func:`accuracy_se`). The verdict
+carries the interval, ``alpha``, ``n_seeds`` and the minimum detectable effect: the distance from
+the threshold that this ``n`` and spread detect with 80% power. :func:`combine` joins the parts
+of a multi-part claim: reproduced only if every part is (intersection-union, no correction), not
+reproduced when some part is at Holm-adjusted ``alpha``, inconclusive otherwise; the combined
+verdict shows the part that decided.
 """
 
 from __future__ import annotations
@@ -42,20 +73,36 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, ClassVar, Literal
+
+from scipy import stats
 
 from neuralab.errors import ConfigError
 
-VerdictLabel = Literal["reproduced", "not reproduced", "inconclusive"]
+VerdictLabel = Literal["reproduced", "not reproduced", "inconclusive", "smoke check"]
 VERDICTS: tuple[str, ...] = ("reproduced", "not reproduced", "inconclusive")
-BUDGETS: tuple[str, ...] = ("smoke", "full")
+SMOKE_LABEL = "smoke check"
+SMOKE_SENTENCE = "smoke check: ran, no verdict"
+BUDGETS: tuple[str, ...] = ("smoke", "quick", "full")
+ALPHA = 0.05
+POWER = 0.8
+MIN_SEEDS = 5  # at the quick and full budgets
+MIN_SMOKE_SEEDS = 2
 Progress = Callable[[str], None]
+Direction = Literal["greater", "less"]
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of a claim: the label, the effect size and its spread across seeds."""
+    """The outcome of a claim: the label, the effect, its interval and what decided it.
+
+    ``effect`` and ``spread`` are the mean and standard deviation of the per-seed effects;
+    ``interval`` the one-sided ``1 - alpha`` lower and upper bounds on the mean; ``mde`` the
+    distance from the threshold detectable with 80% power at this ``n_seeds`` and spread;
+    ``p_reproduced`` / ``p_not_reproduced`` the one-sided p-values of the two tests. A combined
+    verdict keeps its ``parts`` and names the part that ``decided`` (its numbers are that part's).
+    """
 
     verdict: VerdictLabel
     effect: float
@@ -63,23 +110,48 @@ class Verdict:
     threshold: float
     measure: str
     per_seed: dict[int, float] = field(default_factory=dict)
-    direction: Literal["greater", "less"] = "greater"
+    direction: Direction = "greater"
     notes: str = ""
     parts: tuple[Verdict, ...] = ()
+    interval: tuple[float, float] = (math.nan, math.nan)
+    alpha: float = ALPHA
+    n_seeds: int = 0
+    mde: float = math.nan
+    p_reproduced: float = math.nan
+    p_not_reproduced: float = math.nan
+    decided: str = ""
+
+    @property
+    def deciding(self) -> Verdict:
+        """The part whose numbers this verdict shows (itself for a single-part claim)."""
+        return next((p for p in self.parts if p.measure == self.decided), self)
 
     def sentence(self) -> str:
         """One line: the verdict with the numbers behind it."""
+        if self.verdict == SMOKE_LABEL:
+            return SMOKE_SENTENCE + (f"; {self.notes}" if self.notes else "")
         cmp = ">" if self.direction == "greater" else "<"
-        return (f"{self.verdict}: {self.measure} = {self.effect:.4g} ± {self.spread:.2g} "
-                f"over {len(self.per_seed)} seeds (threshold {cmp} {self.threshold:g})"
+        lo, hi = self.interval
+        part = f" [{self.decided}]" if self.parts and self.decided else ""
+        return (f"{self.verdict}{part}: {self.deciding.measure if part else self.measure} = "
+                f"{self.effect:.4g}, 90% interval [{lo:.4g}, {hi:.4g}] over {self.n_seeds} seeds "
+                f"(threshold {cmp} {self.threshold:g})"
                 + (f"; {self.notes}" if self.notes else ""))
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["per_seed"] = {str(k): v for k, v in self.per_seed.items()}
         d["parts"] = [p.to_dict() for p in self.parts]
+        d["interval"] = list(self.interval)
         d["sentence"] = self.sentence()
         return d
+
+    def with_label(self, label: VerdictLabel, notes: str) -> Verdict:
+        """The same numbers under another label (a failed precondition, a smoke run)."""
+        joined = "; ".join(n for n in (notes, self.notes) if n)
+        return replace(self, verdict=label, notes=joined,
+                       parts=tuple(replace(p, verdict=label) if label == SMOKE_LABEL else p
+                                   for p in self.parts))
 
 
 class Claim:
@@ -87,12 +159,15 @@ class Claim:
 
     id: ClassVar[str] = ""
     statement: ClassVar[str] = ""
-    seeds: ClassVar[tuple[int, ...]] = (0, 1, 2)
+    seeds: ClassVar[tuple[int, ...]] = ()
     thresholds: ClassVar[Mapping[str, float]] = {}
     budgets: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    precondition: ClassVar[str] = ""
     reference: ClassVar[str] = ""
     curves: ClassVar[tuple[str, ...]] = ()
     x_label: ClassVar[str] = "step"
+    shared: ClassVar[str] = ""
+    full_minutes: ClassVar[float | None] = None
 
     def __init__(self) -> None:
         from neuralab.registry import REGISTRY
@@ -101,25 +176,36 @@ class Claim:
         self.id = entry.name if entry else type(self).__name__
         self.paper = entry.paper if entry else None
         self.arxiv = entry.arxiv if entry else None
-        if len(self.seeds) < 3:
-            raise ValueError(f"claim {self.id}: at least three seeds are required")
-        if set(self.budgets) != set(BUDGETS):
-            raise ValueError(f"claim {self.id}: budgets must be exactly {BUDGETS}")
+        if len(self.seeds) < MIN_SEEDS:
+            raise ValueError(f"claim {self.id}: at least {MIN_SEEDS} seeds are required")
+        if not {"smoke", "full"} <= set(self.budgets) <= set(BUDGETS):
+            raise ValueError(f"claim {self.id}: budgets must be smoke, full and optionally quick")
         if not self.statement:
             raise ValueError(f"claim {self.id}: a one-sentence statement is required")
-        for name in BUDGETS:
+        if not self.precondition:
+            raise ValueError(f"claim {self.id}: a precondition (what makes the budget suffice) "
+                             "is required")
+        for name in self.budgets:
             self.seeds_for(name)
 
     def budget(self, name: str) -> Mapping[str, Any]:
-        if name not in self.budgets:
+        if name not in BUDGETS:
             raise ConfigError(f"unknown budget {name!r} (known: {', '.join(BUDGETS)})")
+        if name not in self.budgets:
+            raise ConfigError(f"claim {self.id} has no {name} budget: {self.needs_full()}")
         return self.budgets[name]
+
+    def needs_full(self) -> str:
+        """What the demo shows for a claim without a quick budget."""
+        about = f" (about {self.full_minutes:.0f} min)" if self.full_minutes else ""
+        return f"needs --budget full{about}"
 
     def seeds_for(self, budget: str) -> tuple[int, ...]:
         """The seeds run at ``budget``: all of them, or the first ``budgets[budget]["seeds"]``."""
         n = self.budget(budget).get("seeds", len(self.seeds))
-        if not 3 <= n <= len(self.seeds):
-            raise ValueError(f"claim {self.id}: budget {budget!r} must use between 3 and "
+        least = MIN_SMOKE_SEEDS if budget == "smoke" else MIN_SEEDS
+        if not least <= n <= len(self.seeds):
+            raise ValueError(f"claim {self.id}: budget {budget!r} must use between {least} and "
                              f"{len(self.seeds)} seeds, got {n}")
         return tuple(self.seeds[:n])
 
@@ -131,11 +217,27 @@ class Claim:
         """Decide from the records alone (so a verdict can be recomputed from the store)."""
         raise NotImplementedError
 
+    def budget_failure(self, records: Sequence[Mapping[str, Any]]) -> str | None:
+        """None when the :attr:`precondition` holds in ``records``, else what failed (a phrase)."""
+        raise NotImplementedError
+
+    def verdict(self, records: Sequence[Mapping[str, Any]], budget: str = "full") -> Verdict:
+        """:meth:`check`, made inconclusive when the precondition failed; a smoke run's label is
+        ``smoke check`` whatever the numbers say."""
+        verdict = self.check(records)
+        if budget == "smoke":
+            return verdict.with_label(SMOKE_LABEL, "")
+        failed = self.budget_failure(records)
+        if failed:
+            return verdict.with_label("inconclusive", f"budget: {failed}")
+        return verdict
+
     def describe(self) -> dict[str, Any]:
         return {"id": self.id, "paper": self.paper, "arxiv": self.arxiv,
                 "statement": self.statement, "seeds": list(self.seeds),
                 "thresholds": dict(self.thresholds),
                 "budgets": {k: dict(v) for k, v in self.budgets.items()},
+                "precondition": self.precondition, "shared": self.shared,
                 "reference": self.reference, "curves": list(self.curves), "x_label": self.x_label}
 
 
@@ -161,6 +263,17 @@ def by_seed(records: Iterable[Mapping[str, Any]], arm: str, metric: str, *,
     return {s: v for s, (_, v) in sorted(out.items())}
 
 
+def curve(records: Iterable[Mapping[str, Any]], arm: str, metric: str,
+          seed: int | None = None) -> dict[int, float]:
+    """``{step: value}`` of ``metric`` in ``arm``, averaged over seeds (or for one ``seed``)."""
+    steps: dict[int, list[float]] = {}
+    for r in records:
+        if r["run"] == arm and r["metric"] == metric and r.get("layer") is None \
+                and (seed is None or int(r["member"]) == seed):
+            steps.setdefault(int(r["step"]), []).append(float(r["value"]))
+    return {s: statistics.fmean(v) for s, v in sorted(steps.items())}
+
+
 def paired_differences(a: Mapping[int, float], b: Mapping[int, float]) -> dict[int, float]:
     """``a[s] - b[s]`` for the seeds both have."""
     return {s: a[s] - b[s] for s in sorted(set(a) & set(b))}
@@ -173,39 +286,111 @@ def mean_std(values: Iterable[float]) -> tuple[float, float]:
     return statistics.fmean(vals), statistics.stdev(vals) if len(vals) > 1 else 0.0
 
 
+def accuracy_se(test_examples: int, *accuracies: float) -> float:
+    """The standard error that one fixed test set of ``test_examples`` adds to an accuracy (one
+    value) or an accuracy difference (two values): ``sqrt(sum_i p_i (1 - p_i) / n)``.
+
+    The binomial error of each accuracy; for a difference it treats the two arms' errors as
+    independent, which overstates the error of positively correlated (paired) predictions and so
+    errs on the side of *inconclusive*.
+    """
+    if test_examples <= 0:
+        raise ValueError(f"test_examples must be positive, got {test_examples}")
+    return math.sqrt(sum(min(max(p, 0.0), 1.0) * (1 - min(max(p, 0.0), 1.0))
+                         for p in accuracies) / test_examples)
+
+
+def flat_tail(records: Sequence[Mapping[str, Any]], arm: str, metric: str = "batch_loss", *,
+              tail: float = 0.1, rel_tol: float = 0.05) -> str | None:
+    """The common precondition "``arm`` has converged": its ``metric`` (averaged over seeds)
+    over the last ``tail`` of the recorded steps is within ``rel_tol`` (relative) of its mean over
+    the ``tail`` before. None when it holds, else what failed."""
+    points = curve(records, arm, metric)
+    if len(points) < 4:
+        return f"{arm}: too few {metric} points to judge convergence ({len(points)})"
+    steps = sorted(points)
+    last = steps[-1]
+    cut, before = last - tail * (last - steps[0]), last - 2 * tail * (last - steps[0])
+    end = [points[s] for s in steps if s > cut] or [points[last]]
+    prev = [points[s] for s in steps if before < s <= cut] or [points[steps[-2]]]
+    a, b = statistics.fmean(end), statistics.fmean(prev)
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return f"{arm}: {metric} is not finite at the end"
+    if abs(a - b) > rel_tol * max(abs(b), 1e-12):
+        return f"{arm}: {metric} still moving at the end ({b:.4g} -> {a:.4g})"
+    return None
+
+
+def _passes(value: float, threshold: float, direction: Direction) -> bool:
+    return value > threshold if direction == "greater" else value < threshold
+
+
 def decide(effects: Mapping[int, float], threshold: float, measure: str, *,
-           direction: Literal["greater", "less"] = "greater", notes: str = "") -> Verdict:
+           direction: Direction = "greater", notes: str = "", resolution: float = 0.0,
+           sampling_se: float = 0.0, alpha: float = ALPHA) -> Verdict:
     """The fixed verdict rule (see the module docstring) applied to per-seed effects."""
-    if not effects or not all(math.isfinite(v) for v in effects.values()):
-        return Verdict("inconclusive", math.nan, math.nan, threshold, measure, dict(effects),
-                       direction, notes or "missing or non-finite measurements")
+    n = len(effects)
+    if n < 2 or not all(math.isfinite(v) for v in effects.values()):
+        why = "fewer than two seeds" if n < 2 else "missing or non-finite measurements"
+        mean = statistics.fmean(effects.values()) if n else math.nan
+        return Verdict("inconclusive", mean, math.nan, threshold, measure, dict(effects),
+                       direction, "; ".join(x for x in (notes, why) if x), n_seeds=n, alpha=alpha)
     mean, std = mean_std(effects.values())
-
-    def passes(v: float) -> bool:
-        return v > threshold if direction == "greater" else v < threshold
-
-    share = sum(passes(v) for v in effects.values()) / len(effects)
-    if passes(mean) and share >= 2 / 3:
+    se = math.sqrt(max(std, resolution) ** 2 / n + sampling_se ** 2)
+    df = n - 1
+    t_alpha = float(stats.t.ppf(1 - alpha, df))
+    lower, upper = mean - t_alpha * se, mean + t_alpha * se
+    sign = 1.0 if direction == "greater" else -1.0
+    if se > 0:
+        z = sign * (mean - threshold) / se  # > 0 on the passing side
+        p_reproduced, p_not = float(stats.t.sf(z, df)), float(stats.t.cdf(z, df))
+    else:  # no spread at all: the mean decides
+        ok = _passes(mean, threshold, direction)
+        p_reproduced, p_not = (0.0, 1.0) if ok else (1.0, 0.0)
+    bound_pass, bound_fail = (lower, upper) if direction == "greater" else (upper, lower)
+    if _passes(bound_pass, threshold, direction):
         label: VerdictLabel = "reproduced"
-    elif not passes(mean) and share <= 1 / 3:
+    elif not _passes(bound_fail, threshold, direction):
         label = "not reproduced"
     else:
         label = "inconclusive"
-    return Verdict(label, mean, std, threshold, measure, dict(effects), direction, notes)
+    mde = (t_alpha + float(stats.t.ppf(POWER, df))) * se
+    return Verdict(label, mean, std, threshold, measure, dict(effects), direction, notes,
+                   interval=(lower, upper), alpha=alpha, n_seeds=n, mde=mde,
+                   p_reproduced=p_reproduced, p_not_reproduced=p_not)
 
 
 def combine(parts: Sequence[Verdict], measure: str, notes: str = "") -> Verdict:
-    """A claim made of several sub-claims: reproduced only if all are, not reproduced if any is not.
+    """A claim made of several parts: reproduced only if every part is (intersection-union);
+    not reproduced when some part's not-reproduced test rejects at Holm-adjusted alpha (the
+    smallest of the ``k`` p-values at ``alpha / k``); inconclusive otherwise.
 
-    The combined effect and spread are those of the first part.
+    The combined numbers are those of the part that decided: for *reproduced* the weakest part
+    (largest p-value of its reproduced test), for *not reproduced* the part that failed most
+    clearly, for *inconclusive* the weakest part that is not reproduced.
     """
-    labels = [p.verdict for p in parts]
-    if all(v == "reproduced" for v in labels):
+    if not parts:
+        raise ValueError("combine needs at least one part")
+    k = len(parts)
+    alpha = parts[0].alpha
+
+    def p_rep(p: Verdict) -> float:
+        return 1.0 if math.isnan(p.p_reproduced) else p.p_reproduced
+
+    def p_not(p: Verdict) -> float:
+        return 1.0 if math.isnan(p.p_not_reproduced) else p.p_not_reproduced
+
+    failing = min(parts, key=p_not)
+    if all(p.verdict == "reproduced" for p in parts):
         label: VerdictLabel = "reproduced"
-    elif any(v == "not reproduced" for v in labels):
-        label = "not reproduced"
+        decider = max(parts, key=p_rep)
+    elif p_not(failing) <= alpha / k:
+        label, decider = "not reproduced", failing
     else:
         label = "inconclusive"
-    first = parts[0]
-    return Verdict(label, first.effect, first.spread, first.threshold, measure, first.per_seed,
-                   first.direction, notes, tuple(parts))
+        decider = max((p for p in parts if p.verdict != "reproduced"), key=p_rep)
+    return Verdict(label, decider.effect, decider.spread, decider.threshold, measure,
+                   decider.per_seed, decider.direction, notes, tuple(parts),
+                   interval=decider.interval, alpha=alpha, n_seeds=decider.n_seeds,
+                   mde=decider.mde, p_reproduced=decider.p_reproduced,
+                   p_not_reproduced=decider.p_not_reproduced, decided=decider.measure)

@@ -5,12 +5,15 @@ its tidy records (``records.jsonl``) and its verdict (the run's summary). ``run_
 several, one after another (``executor="local"``) or as Ray tasks (``executor="ray"``; only the
 driver writes the store); a claim that fails is recorded as failed and the others still run.
 ``latest_claim_runs`` picks, for each claim, the run a report shows: the latest completed run at
-the ``full`` budget, else the latest completed ``smoke`` run.
+the ``full`` budget, else at ``quick``, else the latest ``smoke`` check. Every run records where
+it was measured (:func:`environment`: torch version, threads, CPU model), since a verdict near
+its threshold can move with the machine.
 """
 
 from __future__ import annotations
 
 import contextlib
+import platform
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -67,6 +70,26 @@ def torch_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo on Linux), else what ``platform`` knows."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def environment(threads: int | None) -> dict[str, Any]:
+    """Where a claim was measured: torch version, intra-op threads, CPU model and count."""
+    import os
+
+    return {"torch": torch.__version__, "threads": threads or torch.get_num_threads(),
+            "cpu": cpu_model(), "cpus": os.cpu_count(), "python": platform.python_version()}
+
+
 def execute(claim_id: str, budget: str, progress: Progress | None = None,
             threads: int | None = 1) -> tuple[list[dict[str, Any]], Verdict, float]:
     """Run and check one claim, writing nothing: (records, verdict, seconds)."""
@@ -74,7 +97,7 @@ def execute(claim_id: str, budget: str, progress: Progress | None = None,
     start = time.perf_counter()
     with torch_threads(threads):
         records = claim.run(budget, progress=progress)
-    return records, claim.check(records), time.perf_counter() - start
+    return records, claim.verdict(records, budget), time.perf_counter() - start
 
 
 def _start(store: RunStore | None, claim: Claim, budget: str) -> RunInfo | None:
@@ -85,12 +108,15 @@ def _start(store: RunStore | None, claim: Claim, budget: str) -> RunInfo | None:
 
 
 def _finish(store: RunStore | None, run: RunInfo | None, claim: Claim, budget: str,
-            outcome: tuple[list[dict[str, Any]], Verdict, float]) -> ClaimResult:
+            outcome: tuple[list[dict[str, Any]], Verdict, float],
+            threads: int | None = 1) -> ClaimResult:
     records, verdict, seconds = outcome
     if store is not None and run is not None:
         RecordLog(run.records_path).extend(records)
         store.update(run.id, status="completed", summary={
-            "claim": claim.id, "budget": budget, "seconds": seconds, **verdict.to_dict()})
+            "claim": claim.id, "budget": budget, "seconds": seconds,
+            "precondition": claim.precondition, "environment": environment(threads),
+            **verdict.to_dict()})
     return ClaimResult(claim, budget, records, verdict, seconds, run.id if run else None)
 
 
@@ -110,7 +136,7 @@ def run_claim(claim_id: str, budget: str = "smoke", *, store: RunStore | None = 
         if store is not None and run is not None:
             store.update(run.id, status="failed")
         raise
-    return _finish(store, run, claim, budget, outcome)
+    return _finish(store, run, claim, budget, outcome, threads)
 
 
 def resolve_claims(ids: Sequence[str], *, all_claims: bool = False) -> list[str]:
@@ -189,7 +215,8 @@ def _run_on_ray(claims: Sequence[Claim], budget: str, store: RunStore | None,
             [done], _ = ray.wait(list(pending), num_returns=1)
             i, claim, run, start = pending.pop(done)
             try:
-                result: ClaimResult | ClaimFailure = _finish(store, run, claim, budget, ray.get(done))
+                result: ClaimResult | ClaimFailure = _finish(store, run, claim, budget,
+                                                             ray.get(done), threads)
             except Exception as exc:  # the task raised: record it, keep collecting the others
                 if store is not None and run is not None:
                     store.update(run.id, status="failed")
@@ -207,7 +234,8 @@ def _latest_run(store: RunStore, claim_id: str) -> RunInfo | None:
 
 
 def latest_claim_runs(store: RunStore) -> dict[str, RunInfo]:
-    """For each claim id in ``store``: its latest completed full-budget run, else smoke run."""
+    """For each claim id in ``store``: its latest completed full-budget run, else quick, else
+    smoke run."""
     best: dict[str, RunInfo] = {}
     for run in store.list(kind="claim"):  # oldest first
         if run.status != "completed" or not run.summary.get("claim"):

@@ -46,7 +46,7 @@ class FailingClaim(Claim):
     statement = "This experiment raises."
     seeds = (0, 1, 2, 3, 4)
     precondition = "none (it never gets that far)"
-    budgets = {"smoke": {}, "full": {}}
+    budgets = {"smoke": {}, "quick": {}, "full": {}}
 
     def run(self, budget, progress=None):
         raise RuntimeError("the experiment crashed")
@@ -56,3 +56,12 @@ class FailingClaim(Claim):
 
     def budget_failure(self, records):
         raise AssertionError("unreachable")
+
+
+@register("claim", "report_full_only_claim", paper="A Paper That Needs Its Full Budget")
+class FullOnlyClaim(ReportToyClaim):
+    """No quick budget: its quick run could not agree with its full run."""
+
+    statement = "Only the full budget tests this."
+    budgets = {"smoke": {"scale": 1.0, "seeds": 2}, "full": {"scale": 2.0}}
+    full_minutes = 12

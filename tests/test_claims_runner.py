@@ -4,16 +4,21 @@ import pytest
 import torch
 
 from claim_fixtures import ReportToyClaim  # noqa: F401  (registers the toy claims)
-from neuralab.claims.runner import (ClaimFailure, ClaimResult, check_options, latest_claim_runs,
-                                    resolve_claims, run_claim, run_claims, torch_threads)
+from neuralab.claims.runner import (ClaimFailure, ClaimResult, ClaimSkipped, check_options,
+                                    latest_claim_runs, outcome_json, resolve_claims, run_claim,
+                                    run_claims, torch_threads)
 from neuralab.errors import ConfigError, UnknownNameError
 from neuralab.store import RunStore
 
 
-def test_latest_run_prefers_full_then_newest(runs_dir):
+def test_latest_run_prefers_full_then_quick_then_newest(runs_dir):
     store = RunStore(runs_dir)
     smoke1 = run_claim("report_toy_claim", "smoke", store=store).run_id
     assert latest_claim_runs(store)["report_toy_claim"].id == smoke1
+    assert latest_claim_runs(store)["report_toy_claim"].summary["verdict"] == "smoke check"
+    quick = run_claim("report_toy_claim", "quick", store=store).run_id
+    run_claim("report_toy_claim", "smoke", store=store)  # newer, but smoke
+    assert latest_claim_runs(store)["report_toy_claim"].id == quick
     full = run_claim("report_toy_claim", "full", store=store).run_id
     run_claim("report_toy_claim", "smoke", store=store)  # newer, but smoke
     with pytest.raises(RuntimeError):
@@ -23,7 +28,12 @@ def test_latest_run_prefers_full_then_newest(runs_dir):
     summary = latest["report_toy_claim"].summary
     assert summary["verdict"] == "reproduced" and summary["budget"] == "full"
     assert [p["measure"] for p in summary["parts"]] == ["a minus b accuracy", "lead of a"]
-    assert len(summary["per_seed"]) == 4  # full: all four seeds; smoke: the first three
+    assert len(summary["per_seed"]) == summary["n_seeds"] == 6  # full: all six seeds
+    assert summary["decided"] in ("a minus b accuracy", "lead of a")
+    assert summary["interval"][0] > 0.5  # the weakest part's lower bound passes its threshold
+    env = summary["environment"]
+    assert env["torch"] == torch.__version__ and env["threads"] == 1 and env["cpu"]
+    assert summary["precondition"].startswith("arm b's accuracy")
 
 
 def test_run_claims_goes_on_after_a_failure(runs_dir):
@@ -36,7 +46,43 @@ def test_run_claims_goes_on_after_a_failure(runs_dir):
     assert store.get(results[0].run_id).status == "failed"
     assert store.get(results[1].run_id).status == "completed"
     assert ("report_toy_claim", "seed 2 done") in lines
-    assert results[1].verdict.verdict == "not reproduced"  # smoke: lead 0.3 < 0.5
+    # smoke: the numbers say "not reproduced" (lead 0.3 < 0.5), but a smoke run gives no verdict
+    assert results[1].verdict.verdict == "smoke check"
+    assert results[1].claim.check(results[1].records).verdict == "not reproduced"
+    assert store.get(results[1].run_id).summary["verdict"] == "smoke check"
+
+
+def test_a_claim_without_a_quick_budget_is_skipped_with_what_to_run(runs_dir):
+    store = RunStore(runs_dir)
+    done = []
+    results = run_claims(["report_full_only_claim", "report_toy_claim"], "quick", store=store,
+                         on_done=done.append)
+    skipped, ran = results
+    assert isinstance(skipped, ClaimSkipped) and isinstance(ran, ClaimResult)
+    assert skipped.reason == "needs --budget full (about 12 min)"
+    assert [r.claim.id for r in done] == ["report_full_only_claim", "report_toy_claim"]
+    assert [r.name for r in store.list(kind="claim")] == ["report_toy_claim"]  # nothing recorded
+    assert outcome_json(skipped)["status"] == "skipped"
+    js = outcome_json(ran)
+    assert js["verdict"] == ran.verdict.verdict and js["n_seeds"] == 5
+    assert js["interval"] == list(ran.verdict.interval) and js["run_id"] == ran.run_id
+    assert js["deciding_part"] == ran.verdict.decided and js["precondition"]
+    with pytest.raises(ConfigError, match="has no quick budget: needs --budget full"):
+        run_claim("report_full_only_claim", "quick")
+
+
+def test_a_failed_precondition_makes_the_verdict_inconclusive():
+    claim = ReportToyClaim()
+    records = claim.run("full")
+    assert claim.verdict(records, "full").verdict == "reproduced"
+
+    class Unconverged(ReportToyClaim):
+        def budget_failure(self, records):
+            return "arm b still rising"
+
+    verdict = Unconverged().verdict(records, "full")
+    assert verdict.verdict == "inconclusive" and verdict.notes.startswith("budget: arm b still")
+    assert verdict.effect == claim.check(records).effect  # the numbers stay
 
 
 def test_options_are_checked_before_anything_runs(runs_dir):

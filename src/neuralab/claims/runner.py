@@ -51,6 +51,21 @@ class ClaimFailure:
     run_id: str | None = None
 
 
+@dataclass
+class ClaimSkipped:
+    """A claim with no budget of that name (a claim whose quick run cannot agree with its full
+    run declares no quick budget): nothing ran; ``reason`` says what to run instead."""
+
+    claim: Claim
+    budget: str
+    reason: str
+    seconds: float = 0.0
+    run_id: str | None = None
+
+
+Outcome = ClaimResult | ClaimFailure | ClaimSkipped
+
+
 def get_claim(claim_id: str) -> Claim:
     """The registered claim ``claim_id`` (unknown ids fail with the closest matches)."""
     return REGISTRY.get("claim", claim_id).factory()
@@ -157,28 +172,41 @@ def check_options(ids: Sequence[str], budget: str, executor: str = "local",
         raise ConfigError(f"unknown executor {executor!r} (known: {', '.join(EXECUTORS)})")
     if address is not None and executor != "ray":
         raise ConfigError("--address applies to --executor ray only")
-    claims = [get_claim(i) for i in ids]
-    for claim in claims:
-        claim.budget(budget)
-    return claims
+    return [get_claim(i) for i in ids]  # a claim without this budget is skipped, not an error
 
 
 def run_claims(ids: Sequence[str], budget: str = "smoke", *, store: RunStore | None = None,
                executor: str = "local", address: str | None = None, threads: int | None = 1,
                progress: Callable[[str, str], None] | None = None,
-               on_done: Callable[[ClaimResult | ClaimFailure], None] | None = None,
-               ) -> list[ClaimResult | ClaimFailure]:
+               on_done: Callable[[Outcome], None] | None = None,
+               ) -> list[Outcome]:
     """Run several claims at ``budget``; every id, the budget and the executor are checked first.
 
     ``executor="local"`` runs them one after another in this process; ``"ray"`` runs each claim as
     a Ray task (a local Ray instance, or the cluster at ``address``) while only this process
     writes the store. ``progress(claim_id, message)`` receives progress lines (local: the claim's
-    own; Ray: when a claim is sent off); ``on_done`` each result as it arrives.
+    own; Ray: when a claim is sent off); ``on_done`` each result as it arrives. A claim that has
+    no such budget is a :class:`ClaimSkipped` (in its place in the list; nothing is recorded).
     """
     claims = check_options(ids, budget, executor, address)
+    skipped = {c.id: ClaimSkipped(c, budget, c.needs_full()) for c in claims
+               if budget not in c.budgets}
+    for result in skipped.values():
+        if on_done:
+            on_done(result)
+    runnable = [c for c in claims if c.id not in skipped]
     if executor == "ray":
-        return _run_on_ray(claims, budget, store, address, threads, progress, on_done)
-    results: list[ClaimResult | ClaimFailure] = []
+        ran = _run_on_ray(runnable, budget, store, address, threads, progress, on_done)
+    else:
+        ran = _run_locally(runnable, budget, store, threads, progress, on_done)
+    by_id = {r.claim.id: r for r in ran} | skipped
+    return [by_id[c.id] for c in claims]
+
+
+def _run_locally(claims: Sequence[Claim], budget: str, store: RunStore | None,
+                 threads: int | None, progress: Callable[[str, str], None] | None,
+                 on_done: Callable[[Outcome], None] | None) -> list[Outcome]:
+    results: list[Outcome] = []
     for claim in claims:
         say = (lambda msg, cid=claim.id: progress(cid, msg)) if progress else None
         start = time.perf_counter()
@@ -198,11 +226,11 @@ def run_claims(ids: Sequence[str], budget: str = "smoke", *, store: RunStore | N
 def _run_on_ray(claims: Sequence[Claim], budget: str, store: RunStore | None,
                 address: str | None, threads: int | None,
                 progress: Callable[[str, str], None] | None,
-                on_done: Callable[[ClaimResult | ClaimFailure], None] | None,
-                ) -> list[ClaimResult | ClaimFailure]:
+                on_done: Callable[[Outcome], None] | None,
+                ) -> list[Outcome]:
     from neuralab.engine.sweep import ray_session
 
-    results: dict[int, ClaimResult | ClaimFailure] = {}
+    results: dict[int, Outcome] = {}
     with ray_session(address) as ray:
         task = ray.remote(num_cpus=threads or 1)(execute)
         pending = {}
@@ -246,3 +274,39 @@ def latest_claim_runs(store: RunStore) -> dict[str, RunInfo]:
         if current is None or rank >= BUDGETS.index(current.summary.get("budget", "smoke")):
             best[claim_id] = run
     return dict(sorted(best.items()))
+
+
+def verdict_json(claim_id: str, budget: str, summary: dict[str, Any] | None, *,
+                 seconds: float | None = None, run_id: str | None = None,
+                 status: str = "completed", error: str | None = None) -> dict[str, Any]:
+    """The machine-readable result of one claim run (``claims run --json``, ``claims list
+    --json``'s ``latest``): id, budget, verdict, effect, interval, n_seeds, the deciding part,
+    the precondition, seconds, run id and where it was measured."""
+    s = summary or {}
+    out: dict[str, Any] = {
+        "id": claim_id, "budget": budget, "status": status,
+        "verdict": s.get("verdict") if status == "completed" else status,
+        "sentence": s.get("sentence"), "effect": s.get("effect"), "spread": s.get("spread"),
+        "interval": s.get("interval"), "threshold": s.get("threshold"),
+        "direction": s.get("direction"), "n_seeds": s.get("n_seeds"), "alpha": s.get("alpha"),
+        "mde": s.get("mde"), "deciding_part": s.get("decided") or s.get("measure"),
+        "precondition": s.get("precondition"), "notes": s.get("notes"),
+        "seconds": seconds if seconds is not None else s.get("seconds"), "run_id": run_id,
+        "environment": s.get("environment"),
+    }
+    if error is not None:
+        out["error"] = error
+    return out
+
+
+def outcome_json(outcome: Outcome) -> dict[str, Any]:
+    """:func:`verdict_json` of a result of :func:`run_claims`."""
+    cid, budget = outcome.claim.id, outcome.budget
+    if isinstance(outcome, ClaimSkipped):
+        return verdict_json(cid, budget, None, seconds=0.0, status="skipped",
+                            error=outcome.reason)
+    if isinstance(outcome, ClaimFailure):
+        return verdict_json(cid, budget, None, seconds=outcome.seconds, run_id=outcome.run_id,
+                            status="failed", error=str(outcome.error))
+    summary = {"precondition": outcome.claim.precondition, **outcome.verdict.to_dict()}
+    return verdict_json(cid, budget, summary, seconds=outcome.seconds, run_id=outcome.run_id)

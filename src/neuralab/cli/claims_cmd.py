@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import Annotated
 
 import typer
 
-from neuralab.claims.base import BUDGETS
-from neuralab.claims.runner import (EXECUTORS, ClaimFailure, ClaimResult, check_options,
-                                    get_claim, latest_claim_runs, resolve_claims, run_claims)
+from neuralab.claims.base import BUDGETS, SMOKE_SENTENCE
+from neuralab.claims.runner import (EXECUTORS, ClaimFailure, ClaimSkipped, Outcome,
+                                    check_options, get_claim, latest_claim_runs, outcome_json,
+                                    resolve_claims, run_claims, verdict_json)
 from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
 from neuralab.errors import ConfigError
 from neuralab.registry import REGISTRY
@@ -17,7 +19,9 @@ from neuralab.store import RunStore
 
 app = typer.Typer(help="List, show and run claims (papers' headline results).", no_args_is_help=True)
 
-Budget = Annotated[str, typer.Option(help=f"One of: {', '.join(BUDGETS)}.")]
+Budget = Annotated[str, typer.Option(help=(
+    f"One of: {', '.join(BUDGETS)} (smoke: a plumbing check, no verdict; quick: minutes for "
+    "all claims; full: the budget of record)."))]
 Threads = Annotated[int, typer.Option(min=1, help="torch intra-op threads while claims run.")]
 
 
@@ -25,19 +29,29 @@ def _latest(store: RunStore) -> dict:
     return {k: r.summary for k, r in latest_claim_runs(store).items()} if store.exists else {}
 
 
+def _latest_json(store: RunStore) -> dict:
+    runs = latest_claim_runs(store) if store.exists else {}
+    return {k: verdict_json(k, r.summary.get("budget", "smoke"), r.summary, run_id=r.id)
+            for k, r in runs.items()}
+
+
 @app.command("list")
 def list_claims(runs_dir: RunsDir = None, json_out: JsonFlag = False) -> None:
     """List the registered claims, with the latest verdict found in the run store."""
-    latest = _latest(store_at(runs_dir))
+    store = store_at(runs_dir)
     entries = REGISTRY.list("claim")
     if json_out:
-        print_json([{**e.factory().describe(), "latest": latest.get(e.name)} for e in entries])
+        latest_json = _latest_json(store)
+        print_json([{**e.factory().describe(), "latest": latest_json.get(e.name)}
+                    for e in entries])
         return
+    latest = _latest(store)
     rows = []
     for e in entries:
         s = latest.get(e.name)
-        rows.append((e.name, e.arxiv or "", (e.paper or "")[:48],
-                     f"{s['verdict']} ({s['budget']})" if s else "not run"))
+        shown = ("not run" if not s else SMOKE_SENTENCE if s.get("budget") == "smoke"
+                 else f"{s['verdict']} ({s['budget']})")
+        rows.append((e.name, e.arxiv or "", (e.paper or "")[:48], shown))
     typer.echo(format_table(("claim", "arxiv", "paper", "latest verdict"), rows))
 
 
@@ -58,6 +72,9 @@ def show(
     if d["reference"]:
         typer.echo(f"  the paper reports: {d['reference']}")
     typer.echo(f"  seeds: {', '.join(map(str, d['seeds']))}")
+    typer.echo(f"  precondition: {d['precondition']}")
+    if d.get("shared"):
+        typer.echo(f"  shares its runs with other claims: {d['shared']}")
     typer.echo("  thresholds: " + ", ".join(f"{k} = {v}" for k, v in d["thresholds"].items()))
     for name, budget in d["budgets"].items():
         typer.echo(f"  budget {name}: " + ", ".join(f"{k} = {v}" for k, v in budget.items()))
@@ -73,58 +90,92 @@ def show(
 def run(
     claim_ids: Annotated[list[str] | None, typer.Argument(metavar="ID...", help="Claim ids.")] = None,
     all_claims: Annotated[bool, typer.Option("--all", help="Run every registered claim.")] = False,
-    budget: Budget = "smoke",
+    budget: Budget = "quick",
     executor: Annotated[str, typer.Option(
         help=f"One of: {', '.join(EXECUTORS)} (ray: one Ray task per claim).")] = "local",
     address: Annotated[str | None, typer.Option(
         help="Ray cluster address (default: start a local Ray instance).")] = None,
     threads: Threads = 1,
     runs_dir: RunsDir = None,
+    json_out: JsonFlag = False,
 ) -> None:
-    """Run claims at a budget, print a verdict table, and record the results in the run store."""
+    """Run claims at a budget, print a verdict table, and record the results in the run store.
+
+    A smoke run is a plumbing check and prints no verdict; a claim without a quick budget says
+    what to run instead. Exit 1 when a claim failed.
+    """
     if claim_ids and all_claims:
         raise ConfigError("name claim ids or use --all, not both")
     results = run_and_print(resolve_claims(claim_ids or [], all_claims=all_claims), budget,
                             executor=executor, address=address, threads=threads,
-                            store=store_at(runs_dir))
+                            store=store_at(runs_dir), json_out=json_out)
     if any(isinstance(r, ClaimFailure) for r in results):
         raise typer.Exit(1)
 
 
 def run_and_print(ids: list[str], budget: str, *, executor: str, threads: int, store: RunStore,
-                  address: str | None = None) -> list[ClaimResult | ClaimFailure]:
-    """Run claims with progress on stderr, then print the verdict table on stdout."""
+                  address: str | None = None, json_out: bool = False) -> list[Outcome]:
+    """Run claims with progress on stderr, then print the verdict table (or JSON) on stdout."""
     check_options(ids, budget, executor, address)
     typer.echo(f"running {len(ids)} claim(s) at budget {budget!r}: {', '.join(ids)}", err=True)
+    started = time.perf_counter()
 
     def progress(claim_id: str, message: str) -> None:
         typer.echo(f"[{claim_id}] {message}", err=True)
 
-    def done(result: ClaimResult | ClaimFailure) -> None:
+    def done(result: Outcome) -> None:
         if isinstance(result, ClaimFailure):
             typer.echo(f"[{result.claim.id}] failed: {result.error}", err=True)
+        elif isinstance(result, ClaimSkipped):
+            typer.echo(f"[{result.claim.id}] {result.reason}", err=True)
         else:
             typer.echo(f"[{result.claim.id}] {result.verdict.sentence()} ({result.seconds:.1f}s)",
                        err=True)
 
     results = run_claims(ids, budget, store=store, executor=executor, address=address,
                          threads=threads, progress=progress, on_done=done)
-    typer.echo(verdict_table(results))
-    typer.echo(f"results recorded in {store.root}")
+    wall = time.perf_counter() - started
+    if json_out:
+        print_json([outcome_json(r) for r in results])
+    else:
+        typer.echo(verdict_table(results))
+        typer.echo(verdict_counts(results, wall))
+        typer.echo(f"results recorded in {store.root}")
+    typer.echo(f"{len(results)} claim(s) at budget {budget!r} in {wall:.0f} s", err=True)
     sys.stdout.flush()
     return results
 
 
-def verdict_table(results: list[ClaimResult | ClaimFailure]) -> str:
+def verdict_counts(results: list[Outcome], wall: float) -> str:
+    """One line: how many claims got each verdict, and the total wall time."""
+    counts: dict[str, int] = {}
+    for r in results:
+        label = ("failed" if isinstance(r, ClaimFailure) else
+                 "needs --budget full" if isinstance(r, ClaimSkipped) else r.verdict.verdict)
+        counts[label] = counts.get(label, 0) + 1
+    shown = ", ".join(f"{n} {label}" for label, n in counts.items())
+    return f"{shown} ({len(results)} claims, {wall:.0f} s)"
+
+
+def verdict_table(results: list[Outcome]) -> str:
     rows = []
     for r in results:
         if isinstance(r, ClaimFailure):
-            rows.append((r.claim.id, r.budget, "failed", str(r.error)[:60], "", "", f"{r.seconds:.1f}",
-                         r.run_id))
+            rows.append((r.claim.id, r.budget, "failed", str(r.error)[:60], "", "", "", "",
+                         f"{r.seconds:.1f}", r.run_id))
+            continue
+        if isinstance(r, ClaimSkipped):
+            rows.append((r.claim.id, r.budget, r.reason, "", "", "", "", "", "", None))
             continue
         v = r.verdict
+        if r.budget == "smoke":
+            rows.append((r.claim.id, r.budget, SMOKE_SENTENCE, "", "", "", "", v.n_seeds,
+                         f"{r.seconds:.1f}", r.run_id))
+            continue
         cmp = ">" if v.direction == "greater" else "<"
-        rows.append((r.claim.id, r.budget, v.verdict, f"{v.effect:.4g} ± {v.spread:.2g}",
-                     f"{cmp} {v.threshold:g}", len(v.per_seed), f"{r.seconds:.1f}", r.run_id))
-    return format_table(("claim", "budget", "verdict", "effect ± sd", "threshold", "seeds",
-                         "seconds", "run"), rows)
+        lo, hi = v.interval
+        rows.append((r.claim.id, r.budget, v.verdict, v.decided or "", f"{v.effect:.4g}",
+                     f"[{lo:.3g}, {hi:.3g}]", f"{cmp} {v.threshold:g}", v.n_seeds,
+                     f"{r.seconds:.1f}", r.run_id))
+    return format_table(("claim", "budget", "verdict", "deciding part", "effect",
+                         "90% interval", "threshold", "seeds", "seconds", "run"), rows)

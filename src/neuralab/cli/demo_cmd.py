@@ -21,12 +21,16 @@ def install(app: typer.Typer) -> None:
 def demo(
     claim_ids: Annotated[list[str] | None, typer.Argument(
         metavar="[ID...]", help="Only these claims (default: every claim).")] = None,
-    budget: Budget = "smoke",
+    budget: Budget = "quick",
     out: Out = Path(DEFAULT_OUT),
     threads: Threads = 1,
     runs_dir: RunsDir = None,
 ) -> None:
-    """Run every claim (smoke budget by default), print the verdict table, write the report."""
+    """Run every claim (quick budget by default), print the verdict table, write the report.
+
+    At ``--budget quick`` a claim whose quick run cannot agree with its full run shows what to
+    run instead; ``--budget smoke`` is a plumbing check that prints no verdicts.
+    """
     check_out(out)
     store = store_at(runs_dir)
     ids = resolve_claims(claim_ids or [], all_claims=not claim_ids)

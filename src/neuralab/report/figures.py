@@ -41,7 +41,10 @@ def verdict_parts(verdict: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def effect_figure(verdict: Mapping[str, Any]) -> bytes | None:
-    """Per-seed measurements against the threshold, one panel per (sub-)verdict."""
+    """Per-seed effects, the interval of their mean and the threshold, one panel per part (the
+    picture of the verdict rule). None for a smoke check, which has no verdict to picture."""
+    if verdict.get("budget") == "smoke":
+        return None
     parts = [p for p in verdict_parts(verdict) if _finite(list(p.get("per_seed", {}).values()))]
     if not parts:
         return None
@@ -56,12 +59,20 @@ def effect_figure(verdict: Mapping[str, Any]) -> bytes | None:
         ax.scatter([x for x, v in zip(xs, values) if math.isfinite(v)], shown, color=color,
                    zorder=3, label="seeds")
         mean = statistics.fmean(shown)
-        spread = statistics.stdev(shown) if len(shown) > 1 else 0.0
-        ax.errorbar([0.5], [mean], yerr=[spread], fmt="D", color="black", capsize=6,
-                    label="mean ± sd")
+        lo, hi = (list(part.get("interval") or []) + [math.nan, math.nan])[:2]
+        if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) \
+                and math.isfinite(lo) and math.isfinite(hi):
+            ax.errorbar([0.5], [mean], yerr=[[mean - lo], [hi - mean]], fmt="D", color="black",
+                        capsize=6, label="mean, 90% interval")
+            bounds = [lo, hi]
+        else:  # a run recorded before intervals: mean ± sd
+            spread = statistics.stdev(shown) if len(shown) > 1 else 0.0
+            ax.errorbar([0.5], [mean], yerr=[spread], fmt="D", color="black", capsize=6,
+                        label="mean ± sd")
+            bounds = [mean - spread, mean + spread]
         threshold = float(part["threshold"])
         ax.axhline(threshold, color="#57606a", linestyle="--", label="threshold")
-        low, high = min(shown + [threshold]), max(shown + [threshold])
+        low, high = min(shown + bounds + [threshold]), max(shown + bounds + [threshold])
         pad = 0.15 * (high - low) + 1e-3 * max(1.0, abs(high))
         ax.set_ylim(low - pad, high + pad)
         if part.get("direction", "greater") == "greater":

@@ -1,8 +1,8 @@
 """Build the claims report from the run store alone: a static HTML site and the same in Markdown.
 
 For every claim — each one registered, and each one found in the store — the report shows the run
-:func:`~neuralab.claims.runner.latest_claim_runs` picks (the latest completed ``full`` run, else the
-latest completed ``smoke`` run), read back from the store: its config (the claim's description and
+:func:`~neuralab.claims.runner.latest_claim_runs` picks (the latest completed ``full`` run, else
+``quick``, else the latest ``smoke`` check, which is shown as "ran, no verdict"), read back from the store: its config (the claim's description and
 budget), its records and its verdict. Nothing is re-run. Layout of ``out``::
 
     index.html  index.md  style.css
@@ -38,7 +38,8 @@ from neuralab.store import RunInfo, RunStore
 DEFAULT_OUT = "report"
 # What a page needs from a claim's description; older or foreign runs may lack some of it.
 DESCRIPTION = {"statement": "", "paper": None, "arxiv": None, "reference": "", "seeds": [],
-               "thresholds": {}, "budgets": {}, "curves": [], "x_label": "step"}
+               "thresholds": {}, "budgets": {}, "curves": [], "x_label": "step",
+               "precondition": "", "shared": ""}
 
 
 @dataclass

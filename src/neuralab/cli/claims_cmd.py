@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -179,3 +180,22 @@ def verdict_table(results: list[Outcome]) -> str:
                      f"{r.seconds:.1f}", r.run_id))
     return format_table(("claim", "budget", "verdict", "deciding part", "effect",
                          "90% interval", "threshold", "seeds", "seconds", "run"), rows)
+
+
+@app.command("table")
+def table(
+    runs_dir: RunsDir = None,
+    quick_runs_dir: Annotated[Path | None, typer.Option(
+        help="A run store with the quick runs (e.g. the demo's), for the quick-verdict column.")] = None,
+    out: Annotated[Path, typer.Option(
+        help="The verdicts page to update: the new table goes on top, earlier ones are kept "
+             "below it.")] = Path("docs/verdicts.md"),
+) -> None:
+    """Put the full-budget verdicts of a run store on top of the verdicts page (with the quick
+    verdicts beside them and the earlier verdicts from the page), keeping earlier tables."""
+    from neuralab.claims.verdicts_doc import earlier_verdicts, render_table, update_page, verdict_rows
+
+    earlier = earlier_verdicts(out.read_text(encoding="utf-8")) if out.is_file() else {}
+    quick = store_at(quick_runs_dir) if quick_runs_dir is not None else None
+    rows = verdict_rows(store_at(runs_dir), quick, earlier)
+    typer.echo(f"{len(rows)} claims written to {update_page(out, render_table(rows))}")

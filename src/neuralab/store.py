@@ -166,13 +166,13 @@ class RunStore:
             try:
                 conn.row_factory = sqlite3.Row
                 conn.execute("PRAGMA busy_timeout = 30000")
-                if not self._ready:
-                    conn.execute("PRAGMA journal_mode = WAL")
-                    conn.executescript(_SCHEMA)
+                if not self._ready:  # check before writing: a damaged file is kept as it is
                     columns = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
-                    if not set(_COLUMNS) <= columns:
+                    if columns and not set(_COLUMNS) <= columns:
                         missing = sorted(set(_COLUMNS) - columns)
                         raise sqlite3.DatabaseError(f"table runs lacks columns {missing}")
+                    conn.execute("PRAGMA journal_mode = WAL")
+                    conn.executescript(_SCHEMA)
                     self._ready = True
                 yield conn
             except sqlite3.OperationalError as exc:

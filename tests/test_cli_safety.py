@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
+import pytest
+
+from neuralab.config import build_config
 from neuralab.engine.sweep import expand
 from neuralab.engine.sweep_store import run_sweep
+from neuralab.engine.trainer import train
 from neuralab.store import RunStore
 
-from conftest import run_cli
+from conftest import cli_env, run_cli
 
 BASE = {"data": {"name": "xor_clusters", "n_train": 128, "n_test": 64},
         "model": {"name": "mlp", "width": 8}, "optim": {"name": "sgd", "lr": 0.1},
@@ -56,6 +62,33 @@ def test_train_resume_of_an_empty_id_is_refused(tmp_path):
                   "--runs-dir", str(runs), cwd=tmp_path)
     _one_error_line(out, "must be non-empty")
     assert not (runs / "runs").exists() or not any((runs / "runs").iterdir())
+
+
+def test_two_resumes_of_one_run_at_once_train_it_once(tmp_path):
+    runs = tmp_path / "runs"
+
+    def stop(trainer, step):
+        if step == 100:
+            raise KeyboardInterrupt
+
+    overrides = ["data.name=xor_clusters", "model.width=8", "train.steps=3000",
+                 "train.eval_every=100", "train.checkpoint_every=100"]
+    with pytest.raises(KeyboardInterrupt):
+        train(build_config(overrides=overrides), store=RunStore(runs), progress="none",
+              callbacks=[stop])
+    run = RunStore(runs).list()[0]
+    procs = [subprocess.Popen([sys.executable, "-m", "neuralab", "train", "--resume", run.id,
+                               "--runs-dir", str(runs), "--progress", "none"], env=cli_env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [(p.wait(300), p.stderr.read()) for p in procs]
+    assert sorted(code for code, _ in outs) == [0, 2], outs
+    refused = next(err for code, err in outs if code == 2).strip().splitlines()
+    assert len(refused) == 1 and ("is in use by process" in refused[0]
+                                  or "already completed" in refused[0]), refused
+    rows = [json.loads(line) for line in run.records_path.read_text().splitlines()]
+    keys = [(r["step"], r["metric"]) for r in rows]
+    assert len(keys) == len(set(keys)) and max(k[0] for k in keys) == 3000
 
 
 def test_a_damaged_index_says_so_in_one_line_and_runs_repair_rebuilds_it(tmp_path):

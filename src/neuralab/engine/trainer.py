@@ -118,6 +118,9 @@ class Trainer:
     def save(self) -> None:
         if self.run is None:
             return
+        if not self.run.path.is_dir():  # removed under us: never re-create a deleted run
+            raise NeuralabError(f"run {self.run.id} was removed while training "
+                                f"(no directory {str(self.run.path)!r})")
         save_checkpoint(self.run.checkpoints, self.step, self.model, self.state_dict(),
                         keep=self.config.train.keep_checkpoints)
         if self.store:

@@ -265,6 +265,18 @@ def test_a_damaged_index_is_one_error_and_repair_rebuilds_it(runs_dir, how):
             assert after[run_id][key] == row[key], (run_id, key)
 
 
+def test_a_corrupt_row_is_a_damaged_index_too(runs_dir):
+    store = RunStore(runs_dir)
+    run = store.create({}, name="x")
+    store.update(run.id, status="completed", summary={"test_accuracy": 0.5})
+    with sqlite3.connect(store.index_path) as conn:
+        conn.execute("UPDATE runs SET summary = '{not json' WHERE id = ?", (run.id,))
+    with pytest.raises(DamagedIndexError, match="corrupt summary.*`neuralab runs repair`"):
+        store.list()
+    RunStore(runs_dir).repair()
+    assert RunStore(runs_dir).get(run.id).summary == {"test_accuracy": 0.5}
+
+
 def test_repair_reconstructs_runs_that_have_no_run_json(runs_dir):
     store = RunStore(runs_dir)
     result = train(build_config(overrides=XOR + ["train.checkpoint_every=20"]), store=store,

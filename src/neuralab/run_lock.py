@@ -53,7 +53,11 @@ class RunLock:
             raise NeuralabError(f"run {self.run_id} has no directory {str(self.run_dir)!r}; "
                                 "it was removed")
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise NeuralabError(f"cannot lock run {self.run_id}: {exc.strerror} "
+                                    f"({str(self.path)!r})") from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

@@ -50,6 +50,7 @@ STATUSES = ("running", "completed", "diverged", "failed", "interrupted")
 RUN_ID = re.compile(r"[0-9]{8}-[0-9]{6}-[\w-]{1,40}-[0-9a-f]{6}")
 _COLUMNS = ("id", "name", "kind", "status", "step", "parent", "member", "created", "updated",
             "host", "pid", "summary")
+_INSERT = f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -201,8 +202,7 @@ class RunStore:
                 atomic_write_json(path / "config.json", config)
                 atomic_write_json(path / RUN_FILE, row)
                 with conn:
-                    conn.execute(f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES "
-                                 f"({', '.join('?' * len(_COLUMNS))})", _values(row))
+                    conn.execute(_INSERT, _values(row))
             except BaseException:
                 shutil.rmtree(path, ignore_errors=True)
                 raise
@@ -273,8 +273,7 @@ class RunStore:
         rows = [row for d in sorted(self.runs_dir.iterdir()) if (row := _row_from_dir(d))]
         self._ready = False
         with self._connect() as conn, conn:
-            conn.executemany(f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES "
-                             f"({', '.join('?' * len(_COLUMNS))})", [_values(r) for r in rows])
+            conn.executemany(_INSERT, [_values(r) for r in rows])
         return [r["id"] for r in rows], kept
 
     def _healthy(self) -> bool:
@@ -348,7 +347,16 @@ class RunStore:
             id=row["id"], name=row["name"], kind=row["kind"], status=status, step=row["step"],
             parent=row["parent"], member=row["member"], created=row["created"],
             updated=row["updated"], host=row["host"], pid=row["pid"],
-            summary=json.loads(row["summary"] or "{}"), path=self.runs_dir / row["id"])
+            summary=self._summary(row), path=self.runs_dir / row["id"])
+
+    def _summary(self, row: sqlite3.Row) -> dict[str, Any]:
+        try:
+            summary = json.loads(row["summary"] or "{}")
+        except (TypeError, ValueError):
+            summary = None
+        if not isinstance(summary, dict):
+            raise DamagedIndexError(self.index_path, ValueError(f"run {row['id']} has a corrupt summary"))
+        return summary
 
 
 def _values(row: dict[str, Any]) -> tuple[Any, ...]:

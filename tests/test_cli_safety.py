@@ -31,8 +31,12 @@ def _one_error_line(out, *needles):
         assert needle in lines[0], (needle, lines[0])
 
 
+def _listed(runs):
+    return json.loads(run_cli("runs", "list", "--json", "--runs-dir", runs).stdout)
+
+
 def _ids(runs):
-    return [r["id"] for r in json.loads(run_cli("runs", "list", "--json", "--runs-dir", runs).stdout)]
+    return [r["id"] for r in _listed(runs)]
 
 
 def test_runs_rm_and_show_refuse_an_empty_id(tmp_path):
@@ -122,7 +126,7 @@ def test_a_sweep_with_diverged_members_exits_1_with_the_count(tmp_path):
     assert diverged >= 1 and diverged + result["summary"]["completed"] == 3
     last = out.stderr.strip().splitlines()[-1]
     assert last.startswith(f"error: {diverged} of 3 sweep members diverged"), last
-    listed = {r["id"]: r for r in json.loads(run_cli("runs", "list", "--json", "--runs-dir", runs).stdout)}
+    listed = {r["id"]: r for r in _listed(runs)}
     assert listed[result["sweep"]]["status"] == "diverged"
 
 

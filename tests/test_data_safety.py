@@ -159,7 +159,8 @@ def test_rm_of_a_running_run_is_refused_and_a_removed_run_is_never_recreated(run
     lonely = store.create({})
     holder = lock_holder(sweep.path)
     for target in (sweep.id, member.id):  # the sweep, or one member of the running sweep
-        with pytest.raises(RunInUseError, match=f"run {sweep.id} is in use by process {holder.pid}"):
+        refusal = f"run {sweep.id} is in use by process {holder.pid}"
+        with pytest.raises(RunInUseError, match=refusal):
             store.remove(target)
     assert {r.id for r in store.list()} == {sweep.id, member.id, lonely.id}
     assert member.path.is_dir() and sweep.path.is_dir()
@@ -329,10 +330,12 @@ def test_probe_prune_and_quantize_read_a_sweep_members_final_weights(runs_dir):
     assert latest_checkpoint(member.checkpoints) is None
     info, _, model = load_run_model(store, member.id)
     saved = load_file(member.path / "model.safetensors")
-    assert info.id == member.id and all(torch.equal(v, saved[k]) for k, v in model.state_dict().items())
+    assert info.id == member.id
+    assert all(torch.equal(v, saved[k]) for k, v in model.state_dict().items())
     pruned = prune_run(store, member.id, method="global_magnitude", sparsity_target=0.5,
                        timing=False)
-    assert store.get(pruned.run_id).parent == member.id and pruned.after["nonzeros"] < pruned.before["nonzeros"]
+    assert store.get(pruned.run_id).parent == member.id
+    assert pruned.after["nonzeros"] < pruned.before["nonzeros"]
     quantized = quantize_run(store, member.id, method="dynamic_int8", timing=False)
     assert store.get(quantized.run_id).status == "completed"
     sweep = store.get(result.sweep_id)

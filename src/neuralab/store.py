@@ -355,7 +355,8 @@ class RunStore:
         except (TypeError, ValueError):
             summary = None
         if not isinstance(summary, dict):
-            raise DamagedIndexError(self.index_path, ValueError(f"run {row['id']} has a corrupt summary"))
+            problem = ValueError(f"run {row['id']} has a corrupt summary")
+            raise DamagedIndexError(self.index_path, problem)
         return summary
 
 

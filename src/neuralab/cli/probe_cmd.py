@@ -12,7 +12,8 @@ from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, sto
 from neuralab.config import parse_value
 from neuralab.engine.metrics import RecordLog
 from neuralab.errors import ConfigError
-from neuralab.probes.runner import load_run_model, run_probe
+from neuralab.engine.run_model import load_run_model
+from neuralab.probes.runner import run_probe
 from neuralab.registry import REGISTRY
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,14 +9,17 @@ import typer
 from neuralab.cli.common import RunsDir, store_at
 from neuralab.report.site import DEFAULT_OUT, build_report
 
-Out = Annotated[Path, typer.Option("--out", "-o", help="Directory to write the report into.")]
+Out = Annotated[str, typer.Option("--out", "-o", help="Directory to write the report into: new, "
+                                   "empty, or a previous report.")]
+Force = Annotated[bool, typer.Option("--force", help="Write into a non-empty directory that holds "
+                                     "no report.")]
 
 
 def install(app: typer.Typer) -> None:
     app.command("report")(report)
 
 
-def report(out: Out = Path(DEFAULT_OUT), runs_dir: RunsDir = None) -> None:
+def report(out: Out = DEFAULT_OUT, force: Force = False, runs_dir: RunsDir = None) -> None:
     """Build the claims report from the run store (nothing is re-run)."""
-    index = build_report(store_at(runs_dir), out)
+    index = build_report(store_at(runs_dir), out, force=force)
     typer.echo(f"report written to {index}")

@@ -1,4 +1,4 @@
-"""``neuralab runs list|show|rm``: the run store."""
+"""``neuralab runs list|show|rm|repair``: the run store."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import typer
 
 from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
 from neuralab.engine.metrics import read_records
+from neuralab.errors import NeuralabError
 
-app = typer.Typer(help="List, show and remove recorded runs.", no_args_is_help=True)
+app = typer.Typer(help="List, show, remove recorded runs; rebuild the index.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -68,12 +69,40 @@ def show(
 
 @app.command("rm")
 def rm(
-    runs: Annotated[list[str], typer.Argument(help="Run ids (or unique prefixes).")],
+    runs: Annotated[list[str], typer.Argument(help="Run ids (or prefixes).")],
+    yes: Annotated[bool, typer.Option(
+        "--yes", "-y", help="Confirm removing several runs (several ids, or a prefix matching "
+        "several runs).")] = False,
     runs_dir: RunsDir = None,
 ) -> None:
-    """Remove runs (and their members) from the index and from disk."""
+    """Remove runs (and their members) from the index and from disk.
+
+    One id (or a prefix matching one run) is removed at once; several ids, or a prefix matching
+    several runs, need --yes. A run that a live process is training is never removed."""
     store = store_at(runs_dir)
-    infos = [store.get(r) for r in runs]  # resolve all first: nothing is removed on a bad id
+    matched = {r: store.match(r) for r in runs}  # resolve all first: nothing is removed on a bad id
+    infos = list({i.id: i for found in matched.values() for i in found}.values())
+    if len(infos) > 1 and not yes:
+        many = next((r for r, found in matched.items() if len(found) > 1), None)
+        what = (f"run id prefix {many!r} matches {len(matched[many])} runs" if many
+                else f"{len(infos)} runs were named")
+        raise NeuralabError(f"{what} ({', '.join(i.id for i in infos[:3])}"
+                            f"{', ...' if len(infos) > 3 else ''}); add --yes to remove them all")
+    gone: set[str] = set()
     for info in infos:
-        for removed in store.remove(info.id):
-            typer.echo(f"removed {removed}")
+        if info.id not in gone:
+            for removed in store.remove(info.id):
+                gone.add(removed)
+                typer.echo(f"removed {removed}")
+
+
+@app.command("repair")
+def repair(runs_dir: RunsDir = None) -> None:
+    """Rebuild the run index from the run directories (the old index file is kept aside)."""
+    store = store_at(runs_dir)
+    if not store.root.is_dir():
+        raise NeuralabError(f"no run store at {str(store.root)!r}; pass --runs-dir")
+    ids, kept = store.repair()
+    if kept is not None:
+        typer.echo(f"old index moved to {kept}")
+    typer.echo(f"index rebuilt from {len(ids)} run directories: {store.index_path}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +10,7 @@ import typer
 
 from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
 from neuralab.engine.sweep import load_sweep, varying_keys
-from neuralab.engine.sweep_store import run_sweep
+from neuralab.engine.sweep_store import SweepResult, run_sweep
 
 
 def install(app: typer.Typer) -> None:
@@ -41,7 +42,17 @@ def sweep_command(
             {"member": m.index, "run": rid, "status": m.status, "step": m.step,
              "settings": {k: _get(m.config.to_dict(), k) for k in keys}, "metrics": m.metrics}
             for m, rid in zip(result.members, result.run_ids)]})
-        return
+    else:
+        _table(result, keys)
+    diverged = result.summary.get("diverged", 0)
+    if diverged:
+        print(f"error: {diverged} of {len(result.members)} sweep members diverged (non-finite "
+              f"loss) in sweep {result.sweep_id}; lower optim.lr or set train.grad_clip",
+              file=sys.stderr)
+        raise typer.Exit(1)
+
+
+def _table(result: SweepResult, keys: list[str]) -> None:
     typer.echo(f"sweep {result.sweep_id}: {len(result.members)} members in "
                f"{len(result.populations)} population(s), {result.seconds:.1f}s")
     rows = [(m.index, rid, m.status, *(_get(m.config.to_dict(), k) for k in keys),

@@ -43,7 +43,7 @@ def train_command(
     store = store_at(runs_dir)
     if progress not in ("auto", "bar", "lines", "none"):
         raise typer.BadParameter("must be one of auto, bar, lines, none", param_hint="--progress")
-    if resume_run:
+    if resume_run is not None:  # an empty id is refused by the store, never read as "no resume"
         result = resume(store, resume_run, progress=progress)  # type: ignore[arg-type]
     else:
         sets = list(overrides or [])

@@ -1,6 +1,7 @@
 """Compress a recorded run into a new run: what ``neuralab prune`` and ``neuralab quantize`` do.
 
-The parent run's model is rebuilt from its config and latest checkpoint (zeros of an earlier
+The parent run's model is rebuilt from its config and final weights (its latest checkpoint, or
+the ``model.safetensors`` of a sweep member; zeros of an earlier
 pruning come back as masks), compressed, optionally fine-tuned, and measured before and after
 (:func:`neuralab.compress.measure.measure`). Everything is computed and validated first; only then
 is a new run registered — kind ``prune`` or ``quantize``, ``parent`` the source run — with
@@ -30,10 +31,10 @@ from neuralab.compress.prune.schedules import GradualPruning, iterative_pruning
 from neuralab.compress.quantize.fake import bits_by_layer
 from neuralab.config import RunConfig, build_config
 from neuralab.data.dataset import Dataset
-from neuralab.engine.checkpoint import latest_checkpoint, save_checkpoint
+from neuralab.engine.checkpoint import save_checkpoint
 from neuralab.engine.metrics import RecordLog, record
+from neuralab.engine.run_model import load_run_model
 from neuralab.errors import NeuralabError
-from neuralab.probes.runner import load_run_model
 from neuralab.registry import REGISTRY
 from neuralab.store import RunInfo, RunStore
 
@@ -56,15 +57,13 @@ class Compressed:
 
 
 def load_run(store: RunStore, run_id: str) -> tuple[RunInfo, RunConfig, Dataset, nn.Module]:
-    """The run, its config, its dataset and its model with the latest checkpoint's weights
-    (zeros of an earlier pruning held as masks)."""
+    """The run, its config, its dataset and its model with its final weights (zeros of an
+    earlier pruning held as masks)."""
     info = store.get(run_id)
     if info.kind == "quantize":
         raise NeuralabError(f"run {info.id} is quantized; prune or quantize its parent "
                             f"{info.parent} instead")
-    if latest_checkpoint(info.checkpoints) is None:
-        raise NeuralabError(f"run {info.id} has no checkpoint to compress (status {info.status})")
-    info, data, model = load_run_model(store, info.id)
+    info, data, model = load_run_model(store, info.id, purpose="compress")
     config = build_config({k: v for k, v in info.config().items() if k in RunConfig.model_fields})
     return info, config, data, mask_zeros(model)
 

@@ -8,13 +8,17 @@ A checkpoint is a directory ``step-00001000/`` holding
   ``torch.load(weights_only=True)`` so that no arbitrary object is ever unpickled.
 
 It is filled in a temporary directory and renamed into place, then ``latest.json`` is replaced
-atomically; a run killed at any moment leaves the previous checkpoint intact.
+atomically; a run killed at any moment leaves the previous checkpoint intact. What such a kill
+leaves behind (``.step-*.tmp/`` directories, ``.latest.json.*.tmp`` files) is removed by
+:func:`remove_partial` on resume and whenever old checkpoints are pruned. ``latest.json`` may only
+name a ``step-NNNNNNNN`` directory beside it.
 """
 
 from __future__ import annotations
 
 import json
 import pickle
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -30,6 +34,8 @@ from neuralab.errors import CheckpointError
 WEIGHTS = "model.safetensors"
 STATE = "state.pt"
 LATEST = "latest.json"
+STEP_DIR = re.compile(r"step-[0-9]{8}")
+PARTIAL = (".step-*.tmp", f".{LATEST}.*.tmp")  # what atomic_dir / atomic_path leave when killed
 
 
 def save_checkpoint(directory: str | Path, step: int, model: nn.Module, state: dict[str, Any],
@@ -44,7 +50,24 @@ def save_checkpoint(directory: str | Path, step: int, model: nn.Module, state: d
     old = sorted(p for p in directory.glob("step-*") if p.is_dir() and p != target)
     for p in old[: max(0, len(old) - (keep - 1))]:
         shutil.rmtree(p, ignore_errors=True)
+    remove_partial(directory)
     return target
+
+
+def remove_partial(directory: str | Path) -> list[Path]:
+    """Delete the half-written checkpoints and pointers a killed writer left in ``directory``.
+
+    Only safe while no other process writes there (the run's lock is held); returns what was
+    removed."""
+    removed = []
+    for pattern in PARTIAL:
+        for p in Path(directory).glob(pattern):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+            removed.append(p)
+    return removed
 
 
 def latest_checkpoint(directory: str | Path) -> Path | None:
@@ -54,9 +77,15 @@ def latest_checkpoint(directory: str | Path) -> Path | None:
     if not pointer.exists():
         return None
     try:
-        target = directory / json.loads(pointer.read_text())["path"]
+        name = json.loads(pointer.read_text())["path"]
     except (ValueError, KeyError, TypeError) as exc:
         raise CheckpointError(f"checkpoint pointer {pointer} is corrupt: {exc}") from None
+    if not isinstance(name, str) or not STEP_DIR.fullmatch(name):
+        raise CheckpointError(f"checkpoint pointer {pointer} names {name!r}, not a checkpoint "
+                              "directory step-NNNNNNNN of its run")
+    target = directory / name
+    if target.is_symlink() or not target.resolve().is_relative_to(directory.resolve()):
+        raise CheckpointError(f"checkpoint pointer {pointer} leads outside its run")
     if not target.is_dir():
         raise CheckpointError(f"checkpoint pointer {pointer} names a missing checkpoint {target.name}")
     return target
@@ -95,6 +124,17 @@ def load_state(path: str | Path) -> dict[str, Any]:
     if not isinstance(state, dict) or "step" not in state:
         raise CheckpointError(f"training state {str(file)!r} has no step")
     return state
+
+
+def run_weights(run_dir: str | Path) -> Path | None:
+    """Where a run's final weights are: its latest checkpoint, else its ``model.safetensors``
+    (what a sweep member keeps), else None."""
+    run_dir = Path(run_dir)
+    ckpt = latest_checkpoint(run_dir / "checkpoints")
+    if ckpt is not None:
+        return ckpt
+    file = run_dir / WEIGHTS
+    return file if file.is_file() and not file.is_symlink() else None
 
 
 def save_weights(model: nn.Module, path: str | Path, metadata: dict[str, str] | None = None) -> Path:

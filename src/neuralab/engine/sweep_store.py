@@ -5,7 +5,8 @@ of kind ``train`` with ``parent`` = the sweep's id and ``member`` = its index, h
 resolved config, its tidy records, its summary and its final weights (``model.safetensors``).
 Member runs are registered before training starts (so ``neuralab runs list`` shows them as
 ``running``) and completed as their population finishes. A population that fails marks its
-members ``failed``; the sweep then ends ``failed`` too.
+members ``failed``; the sweep then ends ``failed`` too. A sweep any of whose members diverged ends
+``diverged`` (its summary counts them); the driver holds the sweep run's lock while it runs.
 
     from neuralab.engine.sweep import load_sweep
     from neuralab.engine.sweep_store import run_sweep
@@ -17,6 +18,7 @@ members ``failed``; the sweep then ends ``failed`` too.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Callable
@@ -27,6 +29,7 @@ from neuralab.engine.checkpoint import save_weights
 from neuralab.engine.metrics import RecordLog
 from neuralab.engine.population import MemberResult, check_population
 from neuralab.engine.sweep import Executor, Sweep, run_groups, split_populations
+from neuralab.run_lock import RunLock
 from neuralab.store import RunInfo, RunStore
 
 
@@ -72,61 +75,63 @@ def run_sweep(sweep: Sweep, store: RunStore | None = None, *, executor: Executor
     for group in groups:  # everything is validated before anything is written
         check_population(group)
     sweep_run = store.create(sweep.spec, kind="sweep", name=sweep.name) if store else None
-    runs: list[RunInfo | None] = [None] * len(configs)
-    if store is not None and sweep_run is not None:
-        for i, cfg in enumerate(configs):
-            runs[i] = store.create(cfg.to_dict(), kind="train", name=cfg.name or cfg.model.name,
-                                   parent=sweep_run.id, member=i)
-    bar = _bar(progress, sum(c.train.steps for c in configs), sweep_run.id if sweep_run else sweep.name)
-    reported = [0] * len(groups)
-    current = {"g": 0}
-    results: list[MemberResult | None] = [None] * len(configs)
-    start = time.perf_counter()
-
-    def on_step(k: int) -> None:
-        reported[current["g"]] += k
-        if bar is not None:
-            bar.update(k)
-
-    def on_done(g: int, out: list[MemberResult]) -> None:
-        expected = sum(c.train.steps for c in groups[g])
-        if bar is not None:
-            bar.update(expected - reported[g])
-        current["g"] = g + 1
-        for local, result in zip(populations[g], out):
-            result.index = local
-            results[local] = result
-            run = runs[local]
-            if store is not None and run is not None:
-                record_member(store, run, result)
-        if bar is None and progress != "none":
-            done = sum(r is not None for r in results)
-            print(f"[{sweep.name}] population {g + 1}/{len(groups)} done: {len(out)} members "
-                  f"({done}/{len(configs)})  {time.perf_counter() - start:.1f}s",
-                  file=sys.stderr, flush=True)
-        if on_population:
-            on_population(g, out)
-
-    try:
-        run_groups(groups, executor, address, on_step, on_done)
-    except BaseException as exc:
+    with RunLock(sweep_run.path, sweep_run.id) if sweep_run else contextlib.nullcontext():
+        runs: list[RunInfo | None] = [None] * len(configs)
         if store is not None and sweep_run is not None:
-            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-            for i, run in enumerate(runs):
-                if run is not None and results[i] is None:
-                    store.update(run.id, status=status)
-            store.update(sweep_run.id, status=status)
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
-    seconds = time.perf_counter() - start
-    members = [r for r in results if r is not None]
-    summary = _summary(members, len(groups), seconds)
-    if store is not None and sweep_run is not None:
-        store.update(sweep_run.id, status="completed", step=len(members), summary=summary)
-    return SweepResult(sweep_run.id if sweep_run else None, members,
-                       [r.id if r else None for r in runs], populations, seconds, summary)
+            for i, cfg in enumerate(configs):
+                runs[i] = store.create(cfg.to_dict(), kind="train", name=cfg.name or cfg.model.name,
+                                       parent=sweep_run.id, member=i)
+        bar = _bar(progress, sum(c.train.steps for c in configs), sweep_run.id if sweep_run else sweep.name)
+        reported = [0] * len(groups)
+        current = {"g": 0}
+        results: list[MemberResult | None] = [None] * len(configs)
+        start = time.perf_counter()
+
+        def on_step(k: int) -> None:
+            reported[current["g"]] += k
+            if bar is not None:
+                bar.update(k)
+
+        def on_done(g: int, out: list[MemberResult]) -> None:
+            expected = sum(c.train.steps for c in groups[g])
+            if bar is not None:
+                bar.update(expected - reported[g])
+            current["g"] = g + 1
+            for local, result in zip(populations[g], out):
+                result.index = local
+                results[local] = result
+                run = runs[local]
+                if store is not None and run is not None:
+                    record_member(store, run, result)
+            if bar is None and progress != "none":
+                done = sum(r is not None for r in results)
+                print(f"[{sweep.name}] population {g + 1}/{len(groups)} done: {len(out)} members "
+                      f"({done}/{len(configs)})  {time.perf_counter() - start:.1f}s",
+                      file=sys.stderr, flush=True)
+            if on_population:
+                on_population(g, out)
+
+        try:
+            run_groups(groups, executor, address, on_step, on_done)
+        except BaseException as exc:
+            if store is not None and sweep_run is not None:
+                status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+                for i, run in enumerate(runs):
+                    if run is not None and results[i] is None:
+                        store.update(run.id, status=status)
+                store.update(sweep_run.id, status=status)
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+        seconds = time.perf_counter() - start
+        members = [r for r in results if r is not None]
+        summary = _summary(members, len(groups), seconds)
+        if store is not None and sweep_run is not None:
+            status = "diverged" if summary["diverged"] else "completed"
+            store.update(sweep_run.id, status=status, step=len(members), summary=summary)
+        return SweepResult(sweep_run.id if sweep_run else None, members,
+                           [r.id if r else None for r in runs], populations, seconds, summary)
 
 
 def _bar(progress: str, total: int, label: str):

@@ -7,8 +7,10 @@ recomputes loss and gradient and call it as often as they need), and every ``eva
 evaluate on the train subset and the test set. Every random draw is derived from the run's seed
 (``derive_seed(seed, "init" | "data" | "dropout")``), so a run is a pure function of its config;
 checkpoints hold the optimizer, the RNG state and the data position, and a resumed run ends with
-exactly the weights of an uninterrupted one. A non-finite loss stops the run, marked ``diverged``
-at that step.
+exactly the weights of an uninterrupted one — at the same torch thread count, which the checkpoint
+records (a resume with another count warns on stderr). A non-finite loss stops the run, marked
+``diverged`` at that step. The process training a run holds its lock (:mod:`neuralab.run_lock`):
+a second ``resume`` of the same run is refused while the first is alive.
 
     from neuralab.config import load_config
     from neuralab.engine.trainer import train
@@ -33,11 +35,13 @@ from neuralab.components.parametrization import param_groups
 from neuralab.config import RunConfig
 from neuralab.data.batching import TensorBatcher
 from neuralab.data.dataset import Dataset, load_dataset
-from neuralab.engine.checkpoint import latest_checkpoint, load_state, load_weights, save_checkpoint
+from neuralab.engine.checkpoint import (latest_checkpoint, load_state, load_weights, remove_partial,
+                                       save_checkpoint)
 from neuralab.engine.metrics import RecordLog, evaluate_splits, loss_fn, record
 from neuralab.errors import NeuralabError
 from neuralab.models.base import Model, build_model
 from neuralab.optim.build import make_optimizer, make_schedule
+from neuralab.run_lock import RunLock
 from neuralab.seed import derive_seed
 from neuralab.store import RunInfo, RunStore
 
@@ -108,11 +112,15 @@ class Trainer:
             "data": self.batcher.state_dict(),
             "elapsed": self.elapsed,
             "interval": list(self._interval),
+            "threads": torch.get_num_threads(),  # float sums are bit-exact only at the same count
         }
 
     def save(self) -> None:
         if self.run is None:
             return
+        if not self.run.path.is_dir():  # removed under us: never re-create a deleted run
+            raise NeuralabError(f"run {self.run.id} was removed while training "
+                                f"(no directory {str(self.run.path)!r})")
         save_checkpoint(self.run.checkpoints, self.step, self.model, self.state_dict(),
                         keep=self.config.train.keep_checkpoints)
         if self.store:
@@ -122,6 +130,7 @@ class Trainer:
         """Load the run's latest checkpoint, if any; True when one was loaded."""
         if self.run is None:
             return False
+        remove_partial(self.run.checkpoints)  # what a kill mid-checkpoint left behind
         ckpt = latest_checkpoint(self.run.checkpoints)
         if ckpt is None:
             self.log.truncate_after(0)
@@ -138,6 +147,12 @@ class Trainer:
             raise NeuralabError(f"checkpoint {ckpt} does not fit this run: {exc}") from None
         self.step = int(state["step"])
         self.log.truncate_after(self.step)
+        threads = state.get("threads")
+        if isinstance(threads, int) and threads != torch.get_num_threads():
+            print(f"warning: run {self.run.id} was checkpointed with {threads} torch threads and "
+                  f"resumes with {torch.get_num_threads()}, so it may differ in the last bits from "
+                  f"an uninterrupted run (OMP_NUM_THREADS={threads} makes it exact)",
+                  file=sys.stderr, flush=True)
         return True
 
     # -- training -----------------------------------------------------------------------------
@@ -265,36 +280,42 @@ def train(config: RunConfig, *, store: RunStore | None = None, progress: Progres
     Everything is built and validated before the run is registered, so bad input writes nothing.
     """
     trainer = Trainer(config, progress=progress, callbacks=callbacks)
-    if store is not None:
-        run = store.create(config.to_dict(), kind=kind, name=config.name or config.model.name,
-                           parent=parent, member=member)
-        trainer.run, trainer.store = run, store
-        trainer.log = RecordLog(run.records_path)
-    try:
+    if store is None:
         return trainer.fit()
-    except BaseException as exc:
-        if store is not None and trainer.run is not None:
-            store.update(trainer.run.id, status=_failure_status(exc), step=trainer.step)
-        raise
+    run = store.create(config.to_dict(), kind=kind, name=config.name or config.model.name,
+                       parent=parent, member=member)
+    trainer.run, trainer.store = run, store
+    trainer.log = RecordLog(run.records_path)
+    with RunLock(run.path, run.id):
+        try:
+            return trainer.fit()
+        except BaseException as exc:
+            store.update(run.id, status=_failure_status(exc), step=trainer.step)
+            raise
 
 
 def resume(store: RunStore, run_id: str, *, progress: Progress = "auto",
            callbacks: Sequence[EvalCallback] = ()) -> TrainResult:
-    """Continue the run ``run_id`` from its latest checkpoint to the end."""
+    """Continue the run ``run_id`` from its latest checkpoint to the end.
+
+    Refused while another live process holds the run (its lock); the lock of a dead one is
+    taken over."""
     from neuralab.config import build_config
 
     run = store.get(run_id)
-    if run.status == "completed":
-        raise NeuralabError(f"run {run.id} has already completed; nothing to resume")
-    config = build_config(run.config())
-    trainer = Trainer(config, store=store, run=run, progress=progress, callbacks=callbacks)
-    trainer.restore()
-    store.update(run.id, status="running", step=trainer.step)
-    try:
-        return trainer.fit()
-    except BaseException as exc:
-        store.update(run.id, status=_failure_status(exc), step=trainer.step)
-        raise
+    with RunLock(run.path, run.id):
+        run = store.get(run.id)  # as it is now that no other process can write it
+        if run.status == "completed":
+            raise NeuralabError(f"run {run.id} has already completed; nothing to resume")
+        config = build_config(run.config())
+        trainer = Trainer(config, store=store, run=run, progress=progress, callbacks=callbacks)
+        trainer.restore()
+        store.update(run.id, status="running", step=trainer.step)
+        try:
+            return trainer.fit()
+        except BaseException as exc:
+            store.update(run.id, status=_failure_status(exc), step=trainer.step)
+            raise
 
 
 def _failure_status(exc: BaseException) -> str:

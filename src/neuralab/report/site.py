@@ -9,6 +9,10 @@ budget), its records and its verdict. Nothing is re-run. Layout of ``out``::
     claims/<claim id>.html  claims/<claim id>.md
     figures/<claim id>-effect.png  figures/<claim id>-curves.png
 
+``out`` must be a new or empty directory, or a previous report (it holds ``index.html``,
+``index.md`` and ``style.css``): a filesystem root, an empty path, a path under a file and any other non-empty directory are
+refused unless ``force`` is given (the root and a path under a file always are).
+
 Templates (jinja2, HTML autoescaped) ship in ``neuralab/report/templates``. Every page and figure
 is rendered in memory first and then each file is written atomically, so a failed build leaves the
 previous report as it was.
@@ -36,6 +40,7 @@ from neuralab.report.figures import curves_figure, effect_figure, verdict_parts
 from neuralab.store import RunInfo, RunStore
 
 DEFAULT_OUT = "report"
+REPORT_FILES = ("index.html", "index.md", "style.css")  # what marks a previous report
 # What a page needs from a claim's description; older or foreign runs may lack some of it.
 DESCRIPTION = {"statement": "", "paper": None, "arxiv": None, "reference": "", "seeds": [],
                "thresholds": {}, "budgets": {}, "curves": [], "x_label": "step",
@@ -152,17 +157,37 @@ def render(pages: list[ClaimPage], store: RunStore) -> dict[str, bytes]:
     return files
 
 
-def check_out(out: str | Path) -> Path:
-    """``out`` as a path, if a report can be written there (a directory, or nothing yet)."""
+def check_out(out: str | Path, force: bool = False) -> Path:
+    """``out`` as a path, if a report may be written there: a new or empty directory, or a
+    previous report; any other non-empty directory only with ``force``."""
+    if not str(out).strip():
+        raise NeuralabError("report output path is empty; give a directory with --out DIR")
     out = Path(out)
+    resolved = out.resolve()
+    if resolved == Path(resolved.anchor):
+        raise NeuralabError(f"report output {str(out)!r} is a filesystem root; give a directory "
+                            "of its own with --out DIR")
+    for parent in resolved.parents:
+        if parent.exists() and not parent.is_dir():
+            raise NeuralabError(f"report output {str(out)!r} is under {str(parent)!r}, "
+                                "which is a file")
     if out.exists() and not out.is_dir():
         raise NeuralabError(f"report output {str(out)!r} exists and is not a directory")
+    if out.is_dir() and not force and any(out.iterdir()) and not _is_report(out):
+        raise NeuralabError(f"report output {str(out)!r} is a non-empty directory that holds no "
+                            "report; choose another --out, or pass --force to write into it")
     return out
 
 
-def build_report(store: RunStore, out: str | Path = DEFAULT_OUT) -> Path:
-    """Write the report for ``store`` into ``out``; returns the path of ``index.html``."""
-    out = check_out(out)
+def _is_report(path: Path) -> bool:
+    return all((path / name).is_file() for name in REPORT_FILES)
+
+
+def build_report(store: RunStore, out: str | Path = DEFAULT_OUT, *, force: bool = False) -> Path:
+    """Write the report for ``store`` into ``out``; returns the path of ``index.html``.
+
+    ``out`` is checked by :func:`check_out` (``force`` allows a non-empty directory)."""
+    out = check_out(out, force)
     if not store.exists:
         raise NeuralabError(f"no run store at {str(store.root)!r}; run claims first "
                             "(neuralab claims run --all) or pass --runs-dir")

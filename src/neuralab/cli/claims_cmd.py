@@ -7,13 +7,14 @@ from typing import Annotated
 
 import typer
 
-from neuralab.claims.base import BUDGETS
-from neuralab.claims.runner import (EXECUTORS, ClaimFailure, ClaimResult, check_options,
-                                    get_claim, latest_claim_runs, resolve_claims, run_claims)
 from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
 from neuralab.errors import ConfigError
-from neuralab.registry import REGISTRY
 from neuralab.store import RunStore
+
+# The names of neuralab.claims' budgets and executors, for the help text without importing the
+# claims (and torch); tests/test_cli_fast.py checks they agree.
+BUDGETS = ("smoke", "full")
+EXECUTORS = ("local", "ray")
 
 app = typer.Typer(help="List, show and run claims (papers' headline results).", no_args_is_help=True)
 
@@ -22,21 +23,27 @@ Threads = Annotated[int, typer.Option(min=1, help="torch intra-op threads while 
 
 
 def _latest(store: RunStore) -> dict:
-    return {k: r.summary for k, r in latest_claim_runs(store).items()} if store.exists else {}
+    if not store.exists or not store.list(kind="claim"):
+        return {}  # nothing recorded: no need to import the claims (and torch)
+    from neuralab.claims.runner import latest_claim_runs
+
+    return {k: r.summary for k, r in latest_claim_runs(store).items()}
 
 
 @app.command("list")
 def list_claims(runs_dir: RunsDir = None, json_out: JsonFlag = False) -> None:
     """List the registered claims, with the latest verdict found in the run store."""
+    from neuralab.catalog import entries_of
+
     latest = _latest(store_at(runs_dir))
-    entries = REGISTRY.list("claim")
+    entries = entries_of("claim")
     if json_out:
-        print_json([{**e.factory().describe(), "latest": latest.get(e.name)} for e in entries])
+        print_json([{**e["claim"], "latest": latest.get(e["name"])} for e in entries])
         return
     rows = []
     for e in entries:
-        s = latest.get(e.name)
-        rows.append((e.name, e.arxiv or "", (e.paper or "")[:48],
+        s = latest.get(e["name"])
+        rows.append((e["name"], e["arxiv"] or "", (e["paper"] or "")[:48],
                      f"{s['verdict']} ({s['budget']})" if s else "not run"))
     typer.echo(format_table(("claim", "arxiv", "paper", "latest verdict"), rows))
 
@@ -48,6 +55,8 @@ def show(
     json_out: JsonFlag = False,
 ) -> None:
     """Show a claim: statement, paper, seeds, thresholds, budgets and its latest verdict."""
+    from neuralab.claims.runner import get_claim
+
     d = get_claim(claim_id).describe()
     latest = _latest(store_at(runs_dir)).get(d["id"])
     if json_out:
@@ -82,6 +91,8 @@ def run(
     runs_dir: RunsDir = None,
 ) -> None:
     """Run claims at a budget, print a verdict table, and record the results in the run store."""
+    from neuralab.claims.runner import ClaimFailure, resolve_claims
+
     if claim_ids and all_claims:
         raise ConfigError("name claim ids or use --all, not both")
     results = run_and_print(resolve_claims(claim_ids or [], all_claims=all_claims), budget,
@@ -94,6 +105,8 @@ def run(
 def run_and_print(ids: list[str], budget: str, *, executor: str, threads: int, store: RunStore,
                   address: str | None = None) -> list[ClaimResult | ClaimFailure]:
     """Run claims with progress on stderr, then print the verdict table on stdout."""
+    from neuralab.claims.runner import ClaimFailure, check_options, run_claims
+
     check_options(ids, budget, executor, address)
     typer.echo(f"running {len(ids)} claim(s) at budget {budget!r}: {', '.join(ids)}", err=True)
 
@@ -116,6 +129,8 @@ def run_and_print(ids: list[str], budget: str, *, executor: str, threads: int, s
 
 
 def verdict_table(results: list[ClaimResult | ClaimFailure]) -> str:
+    from neuralab.claims.runner import ClaimFailure
+
     rows = []
     for r in results:
         if isinstance(r, ClaimFailure):

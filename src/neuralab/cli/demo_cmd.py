@@ -7,11 +7,9 @@ from typing import Annotated
 
 import typer
 
-from neuralab.claims.runner import ClaimFailure, resolve_claims
 from neuralab.cli.claims_cmd import Budget, Threads, run_and_print
 from neuralab.cli.common import RunsDir, store_at
-from neuralab.cli.report_cmd import Out
-from neuralab.report.site import DEFAULT_OUT, build_report, check_out
+from neuralab.cli.report_cmd import DEFAULT_OUT, Out
 
 
 def install(app: typer.Typer) -> None:
@@ -27,6 +25,9 @@ def demo(
     runs_dir: RunsDir = None,
 ) -> None:
     """Run every claim (smoke budget by default), print the verdict table, write the report."""
+    from neuralab.claims.runner import ClaimFailure, resolve_claims
+    from neuralab.report.site import build_report, check_out
+
     check_out(out)
     store = store_at(runs_dir)
     ids = resolve_claims(claim_ids or [], all_claims=not claim_ids)

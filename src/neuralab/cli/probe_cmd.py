@@ -6,14 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from torch import nn
 
 from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
-from neuralab.config import parse_value
-from neuralab.engine.metrics import RecordLog
 from neuralab.errors import ConfigError
-from neuralab.probes.runner import load_run_model, run_probe
-from neuralab.registry import REGISTRY
 
 
 def install(app: typer.Typer) -> None:
@@ -34,6 +29,13 @@ def probe_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Measure a trained run's model with a probe; print (and optionally save) the records."""
+    from torch import nn
+
+    from neuralab.config import parse_value
+    from neuralab.engine.metrics import RecordLog
+    from neuralab.probes.runner import load_run_model, run_probe
+    from neuralab.registry import REGISTRY
+
     entry = REGISTRY.get("probe", name)
     params = {}
     for item in overrides or []:

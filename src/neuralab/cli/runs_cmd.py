@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
-from neuralab.engine.metrics import read_records
 
 app = typer.Typer(help="List, show and remove recorded runs.", no_args_is_help=True)
 
@@ -48,6 +47,8 @@ def show(
     json_out: JsonFlag = False,
 ) -> None:
     """Show a run: config, status, summary and its latest metrics."""
+    from neuralab.engine.metrics import read_records
+
     info = store_at(runs_dir).get(run)
     records = list(read_records(info.records_path))
     if json_out:

@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 
 from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
-from neuralab.engine.sweep import load_sweep, varying_keys
-from neuralab.engine.sweep_store import run_sweep
 
 
 def install(app: typer.Typer) -> None:
@@ -28,6 +26,9 @@ def sweep_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Split the sweep into populations (one architecture family each), train, record."""
+    from neuralab.engine.sweep import load_sweep, varying_keys
+    from neuralab.engine.sweep_store import run_sweep
+
     if executor not in ("local", "ray"):
         raise typer.BadParameter("must be local or ray", param_hint="--executor")
     if progress not in ("auto", "bar", "lines", "none"):

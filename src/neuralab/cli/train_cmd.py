@@ -9,8 +9,6 @@ from typing import Annotated
 import typer
 
 from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
-from neuralab.config import load_config
-from neuralab.engine.trainer import TrainResult, resume, train
 
 Progress = typer.Option(help="auto: a bar on a terminal, plain lines otherwise.")
 
@@ -40,6 +38,9 @@ def train_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Train one model and record it in the run store."""
+    from neuralab.config import load_config
+    from neuralab.engine.trainer import resume, train
+
     store = store_at(runs_dir)
     if progress not in ("auto", "bar", "lines", "none"):
         raise typer.BadParameter("must be one of auto, bar, lines, none", param_hint="--progress")

@@ -28,7 +28,7 @@ _EXPORTS = {
     "TrainResult": "neuralab.engine", "resume": "neuralab.engine", "train": "neuralab.engine",
     "NeuralabError": "neuralab.errors",
     "Model": "neuralab.models", "build_model": "neuralab.models",
-    "load_model": "neuralab.engine.checkpoint",
+    "load_model": "neuralab.results",
     "REGISTRY": "neuralab.registry", "create": "neuralab.registry", "register": "neuralab.registry",
     "RunStore": "neuralab.store",
 }
@@ -53,7 +53,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from neuralab.config import RunConfig, build_config, load_config
     from neuralab.data import DataSpec, Dataset, load_dataset
     from neuralab.engine import TrainResult, resume, train
-    from neuralab.engine.checkpoint import load_model
+    from neuralab.results import load_model
     from neuralab.errors import NeuralabError
     from neuralab.models import Model, build_model
     from neuralab.registry import REGISTRY, create, register

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -78,3 +79,26 @@ def rm(
     for info in infos:
         for removed in store.remove(info.id):
             typer.echo(f"removed {removed}")
+
+
+@app.command("export")
+def export(
+    runs: Annotated[list[str], typer.Argument(help="Run ids (or unique prefixes); a sweep brings "
+                                                   "its members.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, parquet or jsonl.")] = "csv",
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="File to write (default: stdout; parquet needs a file).")] = None,
+    runs_dir: RunsDir = None,
+) -> None:
+    """Export the runs' tidy records (run, member, step, layer, metric, value) to a file."""
+    from neuralab.errors import NeuralabError
+    from neuralab.results import FORMATS, export_records, run_records
+
+    if fmt not in FORMATS:
+        raise NeuralabError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    rows = run_records(store_at(runs_dir), runs)
+    text = export_records(rows, fmt, out)
+    if text is not None:
+        typer.echo(text, nl=False)
+    else:
+        typer.echo(f"wrote {len(rows)} records to {out}", err=True)

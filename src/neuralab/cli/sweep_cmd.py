@@ -19,6 +19,9 @@ def sweep_command(
     overrides: Annotated[list[str] | None, typer.Option(
         "--set", "-s", help="Override a base setting: --set train.steps=500 (repeatable).")] = None,
     executor: Annotated[str, typer.Option(help="local (this process) or ray.")] = "local",
+    tensorboard: Annotated[Path | None, typer.Option(
+        help="Also write TensorBoard event files into DIR/<member run id> (the tensorboard extra).",
+        metavar="DIR")] = None,
     address: Annotated[str | None, typer.Option(
         help="Ray cluster address (with --executor ray); default: start a local instance.")] = None,
     runs_dir: RunsDir = None,
@@ -33,7 +36,8 @@ def sweep_command(
         raise typer.BadParameter("must be local or ray", param_hint="--executor")
     if progress not in ("auto", "bar", "lines", "none"):
         raise typer.BadParameter("must be one of auto, bar, lines, none", param_hint="--progress")
-    sweep = load_sweep(file, overrides or [])
+    sets = list(overrides or []) + ([f'train.tensorboard="{tensorboard.resolve()}"'] if tensorboard else [])
+    sweep = load_sweep(file, sets)
     result = run_sweep(sweep, store_at(runs_dir), executor=executor,  # type: ignore[arg-type]
                        address=address, progress=progress)
     keys = varying_keys(sweep.configs)

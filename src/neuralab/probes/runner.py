@@ -16,6 +16,7 @@ hyper-parameters by the registry and labels the records with the caller's run, s
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -23,7 +24,7 @@ from torch import nn
 
 from neuralab.config import RunConfig, build_config
 from neuralab.data.dataset import Dataset, load_dataset
-from neuralab.engine.checkpoint import latest_checkpoint, load_weights
+from neuralab.engine.checkpoint import WEIGHTS, latest_checkpoint, load_weights
 from neuralab.engine.metrics import record
 from neuralab.errors import NeuralabError
 from neuralab.models.base import build_model
@@ -71,13 +72,14 @@ def probe_members(name: str, models: Sequence[nn.Module], x: torch.Tensor,
 
 
 def load_run_model(store: RunStore, run_id: str) -> tuple[RunInfo, Dataset, nn.Module]:
-    """A recorded run, its dataset, and its model with the latest checkpoint's weights (eval mode)."""
+    """A recorded run, its dataset, and its model with its latest weights (eval mode): the last
+    checkpoint of a trained run, else the run's own ``model.safetensors`` (a sweep member)."""
     info = store.get(run_id)
     raw = info.config()
     if "model" not in raw or "data" not in raw:
         raise NeuralabError(f"run {info.id} ({info.kind}) has no model to probe")
     config = build_config({k: v for k, v in raw.items() if k in RunConfig.model_fields})
-    ckpt = latest_checkpoint(info.checkpoints)
+    ckpt = latest_checkpoint(info.checkpoints) or _final_weights(info)
     if ckpt is None:
         raise NeuralabError(f"run {info.id} has no checkpoint to probe (status {info.status})")
     data = load_dataset(config.data.name, **config.data.params)
@@ -85,3 +87,8 @@ def load_run_model(store: RunStore, run_id: str) -> tuple[RunInfo, Dataset, nn.M
                         seed=derive_seed(config.seed, "init"))
     load_weights(model, ckpt)
     return info, data, model.eval()
+
+
+def _final_weights(info: RunInfo) -> Path | None:
+    path = info.path / WEIGHTS
+    return path if path.exists() else None

@@ -45,7 +45,7 @@ def catalog() -> list[dict[str, Any]]:
     """Every registered part's description, sorted by (kind, name)."""
     from neuralab import registry  # light: no part is imported until a lookup
 
-    if registry.REGISTRY._loaded:
+    if registry.REGISTRY.loaded:
         return _describe_all()
     path = cache_dir() / f"catalog-{hashlib.sha256(str(PACKAGE).encode()).hexdigest()[:16]}.json"
     key = source_key()

@@ -107,3 +107,23 @@ def test_cli_copies_of_library_constants_agree():
     assert tuple(claims_cmd.BUDGETS) == tuple(BUDGETS)
     assert tuple(claims_cmd.EXECUTORS) == tuple(EXECUTORS)
     assert report_cmd.DEFAULT_OUT == str(DEFAULT_OUT)
+
+
+def test_claims_list_reads_latest_verdicts_without_torch_by_the_runner_rule(tmp_path):
+    from claim_fixtures import ReportToyClaim  # noqa: F401  (registers the toy claims)
+    from neuralab.claims import run_claim
+    from neuralab.claims.runner import latest_claim_runs
+    from neuralab.cli.claims_cmd import _latest
+    from neuralab.store import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    for budget in ("full", "smoke", "smoke"):  # a later smoke run does not hide the full one
+        run_claim("report_toy_claim", budget, store=store)
+    with pytest.raises(RuntimeError):
+        run_claim("report_failing_claim", "smoke", store=store)
+    assert [r.status for r in store.list(kind="claim")][-1] == "failed"  # ignored by both
+    expected = {k: r.summary for k, r in latest_claim_runs(store).items()}
+    assert _latest(store) == expected and expected["report_toy_claim"]["budget"] == "full"
+    _probe(["list", "model"], tmp_path / "cache")  # warm the catalog
+    result = _probe(["claims", "list", "--json", "--runs-dir", str(store.root)], tmp_path / "cache")
+    assert result["code"] == 0 and not result["torch"]

@@ -1,3 +1,6 @@
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -28,6 +31,11 @@ SMALL = {
     "sbm": {"n_nodes": 40},
     "csbm": {"n_nodes": 40, "homophily": 0.2},
 }
+
+
+_OWN = Path(tempfile.mkdtemp(prefix="neuralab-own-")) / "own.npz"  # for the `file` dataset
+np.savez(_OWN, x_train=np.eye(8, 3, dtype=np.float32), y_train=np.arange(8) % 2)
+SMALL["file"] = {"path": str(_OWN)}
 
 
 def test_every_registered_dataset_is_covered():

@@ -2,9 +2,11 @@
 
 Opens the index and one claim page: no console errors, every image loaded (natural width > 0), the
 verdict text present; a screenshot of each page is kept in the test's temporary directory. The
-driver is the system's ``/usr/bin/chromedriver`` (selenium never downloads one).
+driver is the system's ``/usr/bin/chromedriver`` (selenium never downloads one). Without them the
+test skips with one line saying how to get them (``make test`` installs them as root or with sudo).
 """
 
+import os
 import tempfile
 
 import pytest
@@ -22,8 +24,15 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--window-size=1280,1600")
 
 
+BROWSER_MISSING = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
+
+
 @pytest.fixture
 def browser(tmp_path):
+    if BROWSER_MISSING:
+        pytest.skip(f"no headless Chromium ({', '.join(BROWSER_MISSING)} not found): run "
+                    "`apt-get install chromium chromium-driver` as root, or `make test` as root "
+                    "or with passwordless sudo, to run the report's browser test")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in FLAGS:

@@ -85,6 +85,8 @@ class TrainSettings(BaseModel):
     checkpoint_every: int = Field(0, ge=0, description="0: checkpoint only at the end")
     keep_checkpoints: int = Field(2, ge=1)
     device: Literal["auto", "cpu", "cuda"] = "cpu"
+    tensorboard: bool | str = Field(False, description="true: event files in the run's directory; "
+                                    "a path: in PATH/<run id> (engine/tensorboard.py)")
 
 
 class RunConfig(BaseModel):

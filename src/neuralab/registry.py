@@ -237,6 +237,11 @@ class Registry:
                     continue
                 importlib.import_module(info.name)
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the part packages have been imported in this process."""
+        return self._loaded
+
     def kinds(self) -> list[str]:
         self.load_parts()
         return sorted({kind for kind, _ in self._entries})

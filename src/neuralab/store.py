@@ -337,6 +337,13 @@ class RunStore:
             rows = conn.execute(sql + " ORDER BY created, id", args).fetchall()
         return [self._info(r) for r in rows]
 
+    def records(self, run_id: str) -> Any:
+        """The tidy records of a run (and of its members) as a pandas DataFrame; needs pandas
+        (``pip install 'neuralab[export]'``). See :mod:`neuralab.results`."""
+        from neuralab.results import records_frame, run_records
+
+        return records_frame(run_records(self, [run_id]))
+
     def _info(self, row: sqlite3.Row) -> RunInfo:
         check_run_id(row["id"])
         status = row["status"]

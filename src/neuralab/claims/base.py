@@ -78,13 +78,10 @@ from typing import Any, ClassVar, Literal
 
 from scipy import stats
 
+from neuralab.claims.labels import BUDGETS, SMOKE_LABEL, SMOKE_SENTENCE, VERDICTS
 from neuralab.errors import ConfigError
 
 VerdictLabel = Literal["reproduced", "not reproduced", "inconclusive", "smoke check"]
-VERDICTS: tuple[str, ...] = ("reproduced", "not reproduced", "inconclusive")
-SMOKE_LABEL = "smoke check"
-SMOKE_SENTENCE = "smoke check: ran, no verdict"
-BUDGETS: tuple[str, ...] = ("smoke", "quick", "full")
 ALPHA = 0.05
 POWER = 0.8
 MIN_SEEDS = 5  # at the quick and full budgets

@@ -22,12 +22,13 @@ from typing import Any
 import torch
 
 from neuralab.claims.base import BUDGETS, Claim, Progress, Verdict
+from neuralab.claims.labels import EXECUTORS
+from neuralab.claims.summaries import latest_claim_runs, verdict_json
 from neuralab.engine.metrics import RecordLog
 from neuralab.errors import ConfigError
 from neuralab.registry import REGISTRY
 from neuralab.store import RunInfo, RunStore
 
-EXECUTORS = ("local", "ray")
 
 
 @dataclass
@@ -259,44 +260,6 @@ def _run_on_ray(claims: Sequence[Claim], budget: str, store: RunStore | None,
 def _latest_run(store: RunStore, claim_id: str) -> RunInfo | None:
     runs = [r for r in store.list(kind="claim") if r.name == claim_id]
     return runs[-1] if runs else None
-
-
-def latest_claim_runs(store: RunStore) -> dict[str, RunInfo]:
-    """For each claim id in ``store``: its latest completed full-budget run, else quick, else
-    smoke run."""
-    best: dict[str, RunInfo] = {}
-    for run in store.list(kind="claim"):  # oldest first
-        if run.status != "completed" or not run.summary.get("claim"):
-            continue
-        claim_id = run.summary["claim"]
-        current = best.get(claim_id)
-        rank = BUDGETS.index(run.summary.get("budget", "smoke"))
-        if current is None or rank >= BUDGETS.index(current.summary.get("budget", "smoke")):
-            best[claim_id] = run
-    return dict(sorted(best.items()))
-
-
-def verdict_json(claim_id: str, budget: str, summary: dict[str, Any] | None, *,
-                 seconds: float | None = None, run_id: str | None = None,
-                 status: str = "completed", error: str | None = None) -> dict[str, Any]:
-    """The machine-readable result of one claim run (``claims run --json``, ``claims list
-    --json``'s ``latest``): id, budget, verdict, effect, interval, n_seeds, the deciding part,
-    the precondition, seconds, run id and where it was measured."""
-    s = summary or {}
-    out: dict[str, Any] = {
-        "id": claim_id, "budget": budget, "status": status,
-        "verdict": s.get("verdict") if status == "completed" else status,
-        "sentence": s.get("sentence"), "effect": s.get("effect"), "spread": s.get("spread"),
-        "interval": s.get("interval"), "threshold": s.get("threshold"),
-        "direction": s.get("direction"), "n_seeds": s.get("n_seeds"), "alpha": s.get("alpha"),
-        "mde": s.get("mde"), "deciding_part": s.get("decided") or s.get("measure"),
-        "precondition": s.get("precondition"), "notes": s.get("notes"),
-        "seconds": seconds if seconds is not None else s.get("seconds"), "run_id": run_id,
-        "environment": s.get("environment"),
-    }
-    if error is not None:
-        out["error"] = error
-    return out
 
 
 def outcome_json(outcome: Outcome) -> dict[str, Any]:

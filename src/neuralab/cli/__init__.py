@@ -22,6 +22,22 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from neuralab import __version__
+
+        typer.echo(f"neuralab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                          help="Print the version and exit.")) -> None:
+    """A laboratory for neural networks: parts, population training, probes, claims."""
+
+
 registry_cmd.install(app)
 train_cmd.install(app)
 sweep_cmd.install(app)

@@ -9,14 +9,14 @@ from typing import Annotated
 
 import typer
 
-from neuralab.claims.base import BUDGETS, SMOKE_SENTENCE
-from neuralab.claims.runner import (EXECUTORS, ClaimFailure, ClaimSkipped, Outcome,
-                                    check_options, get_claim, latest_claim_runs, outcome_json,
-                                    resolve_claims, run_claims, verdict_json)
+from neuralab.claims.labels import BUDGETS, EXECUTORS, SMOKE_SENTENCE
+from neuralab.claims.summaries import latest_claim_runs, latest_json
 from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
 from neuralab.errors import ConfigError
-from neuralab.registry import REGISTRY
 from neuralab.store import RunStore
+
+# The claims machinery (and torch) is imported inside the commands that run claims; listing reads
+# the registry's cached catalog and the store only.
 
 app = typer.Typer(help="List, show and run claims (papers' headline results).", no_args_is_help=True)
 
@@ -27,32 +27,27 @@ Threads = Annotated[int, typer.Option(min=1, help="torch intra-op threads while 
 
 
 def _latest(store: RunStore) -> dict:
-    return {k: r.summary for k, r in latest_claim_runs(store).items()} if store.exists else {}
-
-
-def _latest_json(store: RunStore) -> dict:
-    runs = latest_claim_runs(store) if store.exists else {}
-    return {k: verdict_json(k, r.summary.get("budget", "smoke"), r.summary, run_id=r.id)
-            for k, r in runs.items()}
+    return {k: r.summary for k, r in latest_claim_runs(store).items()}
 
 
 @app.command("list")
 def list_claims(runs_dir: RunsDir = None, json_out: JsonFlag = False) -> None:
     """List the registered claims, with the latest verdict found in the run store."""
+    from neuralab.catalog import entries_of
+
     store = store_at(runs_dir)
-    entries = REGISTRY.list("claim")
+    entries = entries_of("claim")
     if json_out:
-        latest_json = _latest_json(store)
-        print_json([{**e.factory().describe(), "latest": latest_json.get(e.name)}
-                    for e in entries])
+        latest = latest_json(store)
+        print_json([{**e["claim"], "latest": latest.get(e["name"])} for e in entries])
         return
-    latest = _latest(store)
+    summaries = _latest(store)
     rows = []
     for e in entries:
-        s = latest.get(e.name)
+        s = summaries.get(e["name"])
         shown = ("not run" if not s else SMOKE_SENTENCE if s.get("budget") == "smoke"
                  else f"{s['verdict']} ({s['budget']})")
-        rows.append((e.name, e.arxiv or "", (e.paper or "")[:48], shown))
+        rows.append((e["name"], e["arxiv"] or "", (e["paper"] or "")[:48], shown))
     typer.echo(format_table(("claim", "arxiv", "paper", "latest verdict"), rows))
 
 
@@ -63,6 +58,8 @@ def show(
     json_out: JsonFlag = False,
 ) -> None:
     """Show a claim: statement, paper, seeds, thresholds, budgets and its latest verdict."""
+    from neuralab.claims.runner import get_claim
+
     d = get_claim(claim_id).describe()
     latest = _latest(store_at(runs_dir)).get(d["id"])
     if json_out:
@@ -105,6 +102,8 @@ def run(
     A smoke run is a plumbing check and prints no verdict; a claim without a quick budget says
     what to run instead. Exit 1 when a claim failed.
     """
+    from neuralab.claims.runner import ClaimFailure, resolve_claims
+
     if claim_ids and all_claims:
         raise ConfigError("name claim ids or use --all, not both")
     results = run_and_print(resolve_claims(claim_ids or [], all_claims=all_claims), budget,
@@ -115,8 +114,11 @@ def run(
 
 
 def run_and_print(ids: list[str], budget: str, *, executor: str, threads: int, store: RunStore,
-                  address: str | None = None, json_out: bool = False) -> list[Outcome]:
+                  address: str | None = None, json_out: bool = False) -> list:
     """Run claims with progress on stderr, then print the verdict table (or JSON) on stdout."""
+    from neuralab.claims.runner import (ClaimFailure, ClaimSkipped, check_options, outcome_json,
+                                        run_claims)
+
     check_options(ids, budget, executor, address)
     typer.echo(f"running {len(ids)} claim(s) at budget {budget!r}: {', '.join(ids)}", err=True)
     started = time.perf_counter()
@@ -124,7 +126,7 @@ def run_and_print(ids: list[str], budget: str, *, executor: str, threads: int, s
     def progress(claim_id: str, message: str) -> None:
         typer.echo(f"[{claim_id}] {message}", err=True)
 
-    def done(result: Outcome) -> None:
+    def done(result) -> None:
         if isinstance(result, ClaimFailure):
             typer.echo(f"[{result.claim.id}] failed: {result.error}", err=True)
         elif isinstance(result, ClaimSkipped):
@@ -147,8 +149,10 @@ def run_and_print(ids: list[str], budget: str, *, executor: str, threads: int, s
     return results
 
 
-def verdict_counts(results: list[Outcome], wall: float) -> str:
+def verdict_counts(results: list, wall: float) -> str:
     """One line: how many claims got each verdict, and the total wall time."""
+    from neuralab.claims.runner import ClaimFailure, ClaimSkipped
+
     counts: dict[str, int] = {}
     for r in results:
         label = ("failed" if isinstance(r, ClaimFailure) else
@@ -158,7 +162,10 @@ def verdict_counts(results: list[Outcome], wall: float) -> str:
     return f"{shown} ({len(results)} claims, {wall:.0f} s)"
 
 
-def verdict_table(results: list[Outcome]) -> str:
+def verdict_table(results: list) -> str:
+    """The verdict table of :func:`~neuralab.claims.runner.run_claims`' results."""
+    from neuralab.claims.runner import ClaimFailure, ClaimSkipped
+
     rows = []
     for r in results:
         if isinstance(r, ClaimFailure):

@@ -7,8 +7,6 @@ from typing import Annotated, Any
 import typer
 
 from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
-from neuralab.compress.runs import Compressed, prune_run, quantize_run
-from neuralab.config import parse_value
 from neuralab.errors import ConfigError
 
 Sets = Annotated[list[str] | None, typer.Option(
@@ -24,6 +22,8 @@ def install(app: typer.Typer) -> None:
 
 
 def _params(sets: list[str] | None) -> dict[str, Any]:
+    from neuralab.config import parse_value
+
     out = {}
     for item in sets or []:
         key, sep, value = item.partition("=")
@@ -58,6 +58,8 @@ def prune(
     json_out: JsonFlag = False,
 ) -> None:
     """Prune RUN into a new run and print the before/after table."""
+    from neuralab.compress.runs import prune_run
+
     result = prune_run(store_at(runs_dir), run, method=method, sparsity_target=sparsity,
                        params=_params(sets), schedule=schedule, steps=steps, lr=lr,  # type: ignore[arg-type]
                        rounds=rounds, seed=seed, timing=not no_timing)
@@ -77,6 +79,8 @@ def quantize(
     json_out: JsonFlag = False,
 ) -> None:
     """Quantize RUN into a new run and print the before/after table."""
+    from neuralab.compress.runs import quantize_run
+
     params = _params(sets)
     if bits is not None:
         params["bits"] = bits

@@ -7,8 +7,6 @@ from typing import Annotated
 import typer
 
 from neuralab.cli.common import JsonFlag, format_table, print_json
-from neuralab.config import apply_overrides
-from neuralab.data.dataset import load_dataset
 
 app = typer.Typer(help="Inspect datasets.", no_args_is_help=True)
 
@@ -21,6 +19,9 @@ def show(
     json_out: JsonFlag = False,
 ) -> None:
     """Print a dataset card: sizes, shapes, classes."""
+    from neuralab.config import apply_overrides
+    from neuralab.data.dataset import load_dataset
+
     params = apply_overrides({}, overrides or [])
     card = load_dataset(name, **params).card()
     if json_out:

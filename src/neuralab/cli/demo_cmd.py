@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from neuralab.claims.runner import ClaimFailure, resolve_claims
 from neuralab.cli.claims_cmd import Budget, Threads, run_and_print
 from neuralab.cli.common import RunsDir, store_at
-from neuralab.cli.report_cmd import Out
-from neuralab.report.site import DEFAULT_OUT, build_report, check_out
+from neuralab.cli.report_cmd import DEFAULT_OUT, Out
 
 
 def install(app: typer.Typer) -> None:
@@ -22,7 +19,7 @@ def demo(
     claim_ids: Annotated[list[str] | None, typer.Argument(
         metavar="[ID...]", help="Only these claims (default: every claim).")] = None,
     budget: Budget = "quick",
-    out: Out = Path(DEFAULT_OUT),
+    out: Out = DEFAULT_OUT,
     threads: Threads = 1,
     runs_dir: RunsDir = None,
 ) -> None:
@@ -31,6 +28,9 @@ def demo(
     At ``--budget quick`` a claim whose quick run cannot agree with its full run shows what to
     run instead; ``--budget smoke`` is a plumbing check that prints no verdicts.
     """
+    from neuralab.claims.runner import ClaimFailure, resolve_claims
+    from neuralab.report.site import build_report, check_out
+
     check_out(out)
     store = store_at(runs_dir)
     ids = resolve_claims(claim_ids or [], all_claims=not claim_ids)

@@ -6,15 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from torch import nn
 
 from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
-from neuralab.config import parse_value
-from neuralab.engine.metrics import RecordLog
 from neuralab.errors import ConfigError
-from neuralab.engine.run_model import load_run_model
-from neuralab.probes.runner import run_probe
-from neuralab.registry import REGISTRY
 
 
 def install(app: typer.Typer) -> None:
@@ -35,6 +29,14 @@ def probe_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Measure a trained run's model with a probe; print (and optionally save) the records."""
+    from torch import nn
+
+    from neuralab.config import parse_value
+    from neuralab.engine.metrics import RecordLog
+    from neuralab.engine.run_model import load_run_model
+    from neuralab.probes.runner import run_probe
+    from neuralab.registry import REGISTRY
+
     entry = REGISTRY.get("probe", name)
     params = {}
     for item in overrides or []:

@@ -1,4 +1,5 @@
-"""``neuralab list`` and ``neuralab info``: what the registry holds."""
+"""``neuralab list`` and ``neuralab info``: what the registry holds (from :mod:`neuralab.catalog`,
+so that they answer without importing torch)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated
 import typer
 
 from neuralab.cli.common import JsonFlag, format_table, print_json
-from neuralab.registry import REGISTRY
+from neuralab.catalog import entries_of, entry
 
 
 def install(app: typer.Typer) -> None:
@@ -20,12 +21,12 @@ def list_parts(
     json_out: JsonFlag = False,
 ) -> None:
     """List registered parts, optionally of one KIND."""
-    entries = REGISTRY.list(kind)
+    entries = entries_of(kind)
     if json_out:
-        print_json([{k: e.describe()[k] for k in ("kind", "name", "summary", "paper", "arxiv",
-                                                  "tags", "aliases")} for e in entries])
+        print_json([{k: e[k] for k in ("kind", "name", "summary", "paper", "arxiv", "tags",
+                                       "aliases")} for e in entries])
         return
-    rows = [(e.kind, e.name, e.summary[:70], e.arxiv or "") for e in entries]
+    rows = [(e["kind"], e["name"], e["summary"][:70], e["arxiv"] or "") for e in entries]
     typer.echo(format_table(("kind", "name", "summary", "arxiv"), rows))
 
 
@@ -35,7 +36,7 @@ def info(
     json_out: JsonFlag = False,
 ) -> None:
     """Show one part: summary, paper, tags and hyper-parameters."""
-    d = REGISTRY.get(kind, name).describe()
+    d = {k: v for k, v in entry(kind, name).items() if k != "claim"}
     if json_out:
         print_json(d)
         return

@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from neuralab.cli.common import RunsDir, store_at
-from neuralab.report.site import DEFAULT_OUT, build_report
+
+DEFAULT_OUT = "report"  # neuralab.report.site.DEFAULT_OUT, without importing the report stack
 
 Out = Annotated[str, typer.Option("--out", "-o", help="Directory to write the report into: new, "
                                    "empty, or a previous report.")]
@@ -21,5 +22,7 @@ def install(app: typer.Typer) -> None:
 
 def report(out: Out = DEFAULT_OUT, force: Force = False, runs_dir: RunsDir = None) -> None:
     """Build the claims report from the run store (nothing is re-run)."""
+    from neuralab.report.site import build_report
+
     index = build_report(store_at(runs_dir), out, force=force)
     typer.echo(f"report written to {index}")

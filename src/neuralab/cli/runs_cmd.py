@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
-from neuralab.engine.metrics import read_records
 from neuralab.errors import NeuralabError
 
 app = typer.Typer(help="List, show, remove recorded runs; rebuild the index.", no_args_is_help=True)
@@ -49,6 +49,8 @@ def show(
     json_out: JsonFlag = False,
 ) -> None:
     """Show a run: config, status, summary and its latest metrics."""
+    from neuralab.engine.metrics import read_records
+
     info = store_at(runs_dir).get(run)
     records = list(read_records(info.records_path))
     if json_out:
@@ -106,3 +108,26 @@ def repair(runs_dir: RunsDir = None) -> None:
     if kept is not None:
         typer.echo(f"old index moved to {kept}")
     typer.echo(f"index rebuilt from {len(ids)} run directories: {store.index_path}")
+
+
+@app.command("export")
+def export(
+    runs: Annotated[list[str], typer.Argument(help="Run ids (or unique prefixes); a sweep brings "
+                                                   "its members.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, parquet or jsonl.")] = "csv",
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="File to write (default: stdout; parquet needs a file).")] = None,
+    runs_dir: RunsDir = None,
+) -> None:
+    """Export the runs' tidy records (run, member, step, layer, metric, value) to a file."""
+    from neuralab.errors import NeuralabError
+    from neuralab.results import FORMATS, export_records, run_records
+
+    if fmt not in FORMATS:
+        raise NeuralabError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    rows = run_records(store_at(runs_dir), runs)
+    text = export_records(rows, fmt, out)
+    if text is not None:
+        typer.echo(text, nl=False)
+    else:
+        typer.echo(f"wrote {len(rows)} records to {out}", err=True)

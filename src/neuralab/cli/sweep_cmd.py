@@ -9,8 +9,6 @@ from typing import Annotated
 import typer
 
 from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
-from neuralab.engine.sweep import load_sweep, varying_keys
-from neuralab.engine.sweep_store import SweepResult, run_sweep
 
 
 def install(app: typer.Typer) -> None:
@@ -22,6 +20,9 @@ def sweep_command(
     overrides: Annotated[list[str] | None, typer.Option(
         "--set", "-s", help="Override a base setting: --set train.steps=500 (repeatable).")] = None,
     executor: Annotated[str, typer.Option(help="local (this process) or ray.")] = "local",
+    tensorboard: Annotated[Path | None, typer.Option(
+        help="Also write TensorBoard event files into DIR/<member run id> (the tensorboard extra).",
+        metavar="DIR")] = None,
     address: Annotated[str | None, typer.Option(
         help="Ray cluster address (with --executor ray); default: start a local instance.")] = None,
     runs_dir: RunsDir = None,
@@ -29,11 +30,15 @@ def sweep_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Split the sweep into populations (one architecture family each), train, record."""
+    from neuralab.engine.sweep import load_sweep, varying_keys
+    from neuralab.engine.sweep_store import run_sweep
+
     if executor not in ("local", "ray"):
         raise typer.BadParameter("must be local or ray", param_hint="--executor")
     if progress not in ("auto", "bar", "lines", "none"):
         raise typer.BadParameter("must be one of auto, bar, lines, none", param_hint="--progress")
-    sweep = load_sweep(file, overrides or [])
+    sets = list(overrides or []) + ([f'train.tensorboard="{tensorboard.resolve()}"'] if tensorboard else [])
+    sweep = load_sweep(file, sets)
     result = run_sweep(sweep, store_at(runs_dir), executor=executor,  # type: ignore[arg-type]
                        address=address, progress=progress)
     keys = varying_keys(sweep.configs)

@@ -9,8 +9,6 @@ from typing import Annotated
 import typer
 
 from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
-from neuralab.config import load_config
-from neuralab.engine.trainer import TrainResult, resume, train
 
 Progress = typer.Option(help="auto: a bar on a terminal, plain lines otherwise.")
 
@@ -24,7 +22,9 @@ def train_command(
     overrides: Annotated[list[str] | None, typer.Option(
         "--set", "-s", help="Override a setting: --set model.width=64 (repeatable).")] = None,
     model: Annotated[str | None, typer.Option(help="Model name (neuralab list model).")] = None,
-    data: Annotated[str | None, typer.Option(help="Dataset name (neuralab list dataset).")] = None,
+    data: Annotated[str | None, typer.Option(
+        help="Dataset name (neuralab list dataset), or file:PATH for your own .npz, .csv or .pt "
+             "(a CSV also needs --set data.target=COLUMN).")] = None,
     optim: Annotated[str | None, typer.Option(help="Optimizer name (neuralab list optimizer).")] = None,
     schedule: Annotated[str | None, typer.Option(help="LR schedule name.")] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
@@ -33,6 +33,9 @@ def train_command(
     seed: Annotated[int | None, typer.Option(help="Run seed (init, data order, dropout).")] = None,
     name: Annotated[str | None, typer.Option(help="A label for the run.")] = None,
     checkpoint_every: Annotated[int | None, typer.Option(help="Checkpoint every N steps.")] = None,
+    tensorboard: Annotated[Path | None, typer.Option(
+        help="Also write TensorBoard event files into DIR/<run id> (the tensorboard extra).",
+        metavar="DIR")] = None,
     resume_run: Annotated[str | None, typer.Option(
         "--resume", help="Continue this run id from its latest checkpoint.")] = None,
     runs_dir: RunsDir = None,
@@ -40,6 +43,9 @@ def train_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Train one model and record it in the run store."""
+    from neuralab.config import load_config
+    from neuralab.engine.trainer import resume, train
+
     store = store_at(runs_dir)
     if progress not in ("auto", "bar", "lines", "none"):
         raise typer.BadParameter("must be one of auto, bar, lines, none", param_hint="--progress")
@@ -47,10 +53,14 @@ def train_command(
         result = resume(store, resume_run, progress=progress)  # type: ignore[arg-type]
     else:
         sets = list(overrides or [])
+        if data is not None and data.startswith("file:"):  # your own data: dataset `file`
+            sets = ['data.name="file"', f"data.path={_toml(data.removeprefix('file:'))}", *sets]
+            data = None
         flags = {"model.name": model, "data.name": data, "optim.name": optim,
                  "schedule.name": schedule, "optim.lr": lr, "train.steps": steps,
                  "train.batch_size": batch_size, "seed": seed, "name": name,
-                 "train.checkpoint_every": checkpoint_every}
+                 "train.checkpoint_every": checkpoint_every,
+                 "train.tensorboard": str(tensorboard.resolve()) if tensorboard else None}
         sets += [f"{k}={_toml(v)}" for k, v in flags.items() if v is not None]
         cfg = load_config(config, sets)
         result = train(cfg, store=store, progress=progress)  # type: ignore[arg-type]

@@ -89,6 +89,21 @@ class Dataset:
                 raise ValueError(f"{self.name}: {split} input shape {tuple(x.shape[1:])} "
                                  f"does not match spec {self.spec.input_shape}")
 
+    @classmethod
+    def from_arrays(cls, x_train: Any, y_train: Any, x_test: Any = None, y_test: Any = None,
+                    **options: Any) -> Dataset:
+        """Your own arrays or tensors as a Dataset: see :func:`neuralab.data.arrays.from_arrays`."""
+        from neuralab.data.arrays import from_arrays
+
+        return from_arrays(x_train, y_train, x_test, y_test, **options)
+
+    @classmethod
+    def from_torch(cls, dataset: Any, test: Any = None, **options: Any) -> Dataset:
+        """A map-style torch Dataset, materialized: see :func:`neuralab.data.arrays.from_torch`."""
+        from neuralab.data.arrays import from_torch
+
+        return from_torch(dataset, test, **options)
+
     def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
         if name == "train":
             return self.x_train, self.y_train

@@ -98,10 +98,12 @@ def evaluate_splits(model: nn.Module, data: Dataset, batch_size: int,
 
 
 class RecordLog:
-    """Tidy records appended to a JSON-lines file (and kept in memory)."""
+    """Tidy records appended to a JSON-lines file (and kept in memory); a ``sink`` (such as
+    :class:`~neuralab.engine.tensorboard.TensorBoardSink`) also receives every new record."""
 
-    def __init__(self, path: str | Path | None = None):
+    def __init__(self, path: str | Path | None = None, sink: Any = None):
         self.path = Path(path) if path else None
+        self.sink = sink
         self.rows: list[dict[str, Any]] = []
         if self.path and self.path.exists():
             self.rows = list(read_records(self.path))
@@ -114,6 +116,8 @@ class RecordLog:
                 for r in rows:
                     fh.write(json.dumps(_finite(r)) + "\n")
                 fh.flush()
+        if self.sink is not None:
+            self.sink.write(rows)
 
     def truncate_after(self, step: int) -> None:
         """Drop records after ``step`` (when resuming from a checkpoint), rewriting atomically."""

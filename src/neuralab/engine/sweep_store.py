@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from neuralab.engine import tensorboard
 from neuralab.engine.checkpoint import save_weights
 from neuralab.engine.metrics import RecordLog
 from neuralab.engine.population import MemberResult, check_population
@@ -59,7 +60,8 @@ def _summary(members: list[MemberResult], populations: int, seconds: float) -> d
 def record_member(store: RunStore, run: RunInfo, result: MemberResult) -> None:
     """Write a finished member's records, weights and summary into its run."""
     rows = [{**r, "run": run.id} for r in result.records]
-    RecordLog(run.records_path).extend(rows)
+    sink = tensorboard.sink_for(result.config.train.tensorboard, run)
+    RecordLog(run.records_path, sink=sink).extend(rows)
     if result.status == "completed":
         save_weights(result.model(), run.path / "model.safetensors", metadata={"step": str(result.step)})
     store.update(run.id, status=result.status, step=result.step, summary=result.summary)

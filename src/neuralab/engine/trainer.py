@@ -35,6 +35,7 @@ from neuralab.components.parametrization import param_groups
 from neuralab.config import RunConfig
 from neuralab.data.batching import TensorBatcher
 from neuralab.data.dataset import Dataset, load_dataset
+from neuralab.engine import tensorboard
 from neuralab.engine.checkpoint import (latest_checkpoint, load_state, load_weights, remove_partial,
                                        save_checkpoint)
 from neuralab.engine.metrics import RecordLog, evaluate_splits, loss_fn, record
@@ -75,13 +76,15 @@ class Trainer:
     """Builds the data, model, optimizer and schedule of a config and trains them."""
 
     def __init__(self, config: RunConfig, *, store: RunStore | None = None, run: RunInfo | None = None,
-                 progress: Progress = "auto", callbacks: Sequence[EvalCallback] = ()):
+                 progress: Progress = "auto", callbacks: Sequence[EvalCallback] = (),
+                 data: Dataset | None = None):
         self.config = config
         self.store, self.run = store, run
         self.progress = progress
         self.callbacks = list(callbacks)
         self.device = resolve_device(config.train.device)
-        self.data: Dataset = load_dataset(config.data.name, **config.data.params)
+        self.data: Dataset = data if data is not None else load_dataset(config.data.name,
+                                                                         **config.data.params)
         self.model: Model = build_model(config.model.name, self.data.spec, config.model.params,
                                         seed=derive_seed(config.seed, "init"),
                                         init_scale=config.train.init_scale).to(self.device)
@@ -98,7 +101,8 @@ class Trainer:
         self.elapsed = 0.0
         self._interval = [0.0, 0]  # sum of batch losses, count since the last evaluation
         self._rng_state: torch.Tensor | None = None
-        self.log = RecordLog(run.records_path if run else None)
+        self.log = RecordLog(run.records_path if run else None,
+                             sink=tensorboard.sink_for(config.train.tensorboard, run))
 
     @property
     def run_id(self) -> str | None:
@@ -274,18 +278,28 @@ class Trainer:
 
 def train(config: RunConfig, *, store: RunStore | None = None, progress: Progress = "auto",
           callbacks: Sequence[EvalCallback] = (), kind: str = "train", parent: str | None = None,
-          member: int | None = None) -> TrainResult:
+          member: int | None = None, data: Dataset | None = None) -> TrainResult:
     """Train ``config``; when ``store`` is given, record the run there (checkpoints included).
 
-    Everything is built and validated before the run is registered, so bad input writes nothing.
+    ``data`` (e.g. ``Dataset.from_arrays(...)``) replaces the config's dataset; a recorded run
+    keeps a copy in the store and names it in its config (``data/files.py``), so it can be resumed
+    and probed. Everything is built and validated before the run is registered, so bad input
+    writes nothing.
     """
-    trainer = Trainer(config, progress=progress, callbacks=callbacks)
+    trainer = Trainer(config, progress=progress, callbacks=callbacks, data=data)
     if store is None:
         return trainer.fit()
+    if data is not None:
+        from neuralab.config import Section
+        from neuralab.data.files import file_section
+
+        section = Section(**file_section(data, store.root / "data")).resolved("data")
+        config = trainer.config = config.model_copy(update={"data": section})
     run = store.create(config.to_dict(), kind=kind, name=config.name or config.model.name,
                        parent=parent, member=member)
     trainer.run, trainer.store = run, store
-    trainer.log = RecordLog(run.records_path)
+    trainer.log = RecordLog(run.records_path,
+                            sink=tensorboard.sink_for(config.train.tensorboard, run))
     with RunLock(run.path, run.id):
         try:
             return trainer.fit()

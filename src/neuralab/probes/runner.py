@@ -9,8 +9,9 @@ hyper-parameters by the registry and labels the records with the caller's run, s
     rows = run_probe("hessian", model, x, y, run="r1", step=500, top_k=3)
 
 :func:`probe_members` runs a probe on each member of a population of models (with
-:func:`member_models` turning a trained population into its members), and
-:func:`load_run_model` rebuilds a recorded run's trained model (what ``neuralab probe`` reads).
+:func:`member_models` turning a trained population into its members);
+:func:`neuralab.engine.run_model.load_run_model` rebuilds a recorded run's trained model (what
+``neuralab probe`` reads).
 """
 
 from __future__ import annotations
@@ -21,15 +22,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from neuralab.config import RunConfig, build_config
-from neuralab.data.dataset import Dataset, load_dataset
-from neuralab.engine.checkpoint import latest_checkpoint, load_weights
 from neuralab.engine.metrics import record
-from neuralab.errors import NeuralabError
-from neuralab.models.base import build_model
 from neuralab.registry import REGISTRY
-from neuralab.seed import derive_seed
-from neuralab.store import RunInfo, RunStore
 
 
 def probe_record(metric: str, value: float, layer: str | None = None) -> dict[str, Any]:
@@ -68,20 +62,3 @@ def probe_members(name: str, models: Sequence[nn.Module], x: torch.Tensor,
     for i, m in zip(ids, models):
         rows += run_probe(name, m, x, y, run=run, step=step, member=i, **params)
     return rows
-
-
-def load_run_model(store: RunStore, run_id: str) -> tuple[RunInfo, Dataset, nn.Module]:
-    """A recorded run, its dataset, and its model with the latest checkpoint's weights (eval mode)."""
-    info = store.get(run_id)
-    raw = info.config()
-    if "model" not in raw or "data" not in raw:
-        raise NeuralabError(f"run {info.id} ({info.kind}) has no model to probe")
-    config = build_config({k: v for k, v in raw.items() if k in RunConfig.model_fields})
-    ckpt = latest_checkpoint(info.checkpoints)
-    if ckpt is None:
-        raise NeuralabError(f"run {info.id} has no checkpoint to probe (status {info.status})")
-    data = load_dataset(config.data.name, **config.data.params)
-    model = build_model(config.model.name, data.spec, config.model.params,
-                        seed=derive_seed(config.seed, "init"))
-    load_weights(model, ckpt)
-    return info, data, model.eval()

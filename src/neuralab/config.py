@@ -71,9 +71,12 @@ class Section(BaseModel):
 
 
 class TrainSettings(BaseModel):
-    """How a single run trains: steps, batches, evaluation, clipping, checkpoints."""
+    """How a single run trains: steps, batches, evaluation, clipping, checkpoints.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Strict types (``steps=true`` is not a number) and finite floats.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     steps: int = Field(2000, ge=1)
     batch_size: int = Field(128, ge=1)
@@ -90,7 +93,7 @@ class TrainSettings(BaseModel):
 class RunConfig(BaseModel):
     """Everything that determines a training run."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     name: str | None = None
     seed: int = Field(0, ge=0)

@@ -30,7 +30,7 @@ from pydantic.fields import FieldInfo
 NAMED_RANGES: dict[str, dict[str, float]] = {
     "lr": {"gt": 0},
     "weight_decay": {"ge": 0},
-    "momentum": {"ge": 0, "le": 1},
+    "momentum": {"ge": 0, "lt": 1},
     "eps": {"gt": 0},
     "dropout": {"ge": 0, "lt": 1},
     "noise": {"ge": 0},

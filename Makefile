@@ -11,7 +11,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,ray,export,tensorboard]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,ray,export,tensorboard,parity]'
 	touch $(STAMP)
 
 demo: setup

@@ -27,7 +27,10 @@ values are parsed as TOML (``64``, ``1e-3``, ``true``, ``[0.9, 0.99]``) and fall
 
 from __future__ import annotations
 
+import codecs
+import errno
 import json
+import stat
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -71,9 +74,12 @@ class Section(BaseModel):
 
 
 class TrainSettings(BaseModel):
-    """How a single run trains: steps, batches, evaluation, clipping, checkpoints."""
+    """How a single run trains: steps, batches, evaluation, clipping, checkpoints.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Strict types (``steps=true`` is not a number) and finite floats.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     steps: int = Field(2000, ge=1)
     batch_size: int = Field(128, ge=1)
@@ -92,7 +98,7 @@ class TrainSettings(BaseModel):
 class RunConfig(BaseModel):
     """Everything that determines a training run."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     name: str | None = None
     seed: int = Field(0, ge=0)
@@ -132,6 +138,8 @@ def parse_value(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    except RecursionError:
+        raise ConfigError(f"value {text[:40]!r}... is nested too deeply") from None
 
 
 def apply_overrides(raw: Mapping[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
@@ -152,18 +160,51 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Iterable[str]) -> dict[st
     return out
 
 
-def read_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML file; a missing or malformed file is a one-line ConfigError."""
+MAX_CONFIG_BYTES = 16 * 2**20  # a config or sweep file larger than this is not one
+
+
+def read_config_text(path: str | Path, what: str = "config file") -> str:
+    """The UTF-8 text of a small regular file; anything else is a one-line ConfigError.
+
+    Refused: a missing path, a directory, a symlink loop, a path under a file, a device or pipe
+    (``/dev/zero``), a file over :data:`MAX_CONFIG_BYTES`, text that is not UTF-8 (UTF-16 too).
+    """
     path = Path(path)
+    shown = repr(str(path))
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise ConfigError(f"{what} {shown} is {kind}")
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{what} {shown} is {info.st_size} bytes; at most "
+                              f"{MAX_CONFIG_BYTES} are allowed")
+        data = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"config file {str(path)!r} not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"config file {str(path)!r} is a directory") from None
+        raise ConfigError(f"{what} {shown} not found") from None
+    except NotADirectoryError:
+        raise ConfigError(f"{what} {shown}: a parent of it is a file, not a directory") from None
+    except OSError as exc:
+        reason = "a symlink loop" if exc.errno == errno.ELOOP else (exc.strerror or str(exc))
+        raise ConfigError(f"{what} {shown} cannot be read: {reason}") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ConfigError(f"{what} {shown} is UTF-16; save it as UTF-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{what} {shown} is not UTF-8 text (byte {exc.start}); save it as "
+                          "UTF-8") from None
+
+
+def read_toml(path: str | Path, what: str = "config file") -> dict[str, Any]:
+    """Read a TOML file; a missing, unreadable or malformed file is a one-line ConfigError."""
+    text = read_config_text(path, what)
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+        raise ConfigError(f"{what} {str(path)!r} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{what} {str(path)!r} is nested too deeply to be a config") from None
 
 
 def build_config(raw: Mapping[str, Any] | None = None, overrides: Iterable[str] = ()) -> RunConfig:

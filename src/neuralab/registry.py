@@ -4,7 +4,9 @@ A part registers a *factory* (a function or class) with metadata: a one-line sum
 title and arXiv id, and tags such as ``vmap_safe``. Factories take their structural inputs
 positionally (a data spec, a feature count, the parameters to optimize) and their hyper-parameters
 as keyword-only arguments with type annotations and defaults. Those keyword-only arguments are what
-a config may set, and they are validated (types, unknown keys) before anything is built::
+a config may set, and they are validated (types, unknown keys, and the rules of
+:mod:`neuralab.hyperparameter_rules`: finite floats, no bools for numbers, the ranges of
+conventional names such as ``lr`` or ``dropout``) before anything is built::
 
     from neuralab.registry import register, create
 
@@ -33,6 +35,7 @@ import pydantic
 from pydantic import AfterValidator, ConfigDict
 
 from neuralab.errors import ConfigError, NeuralabError, UnknownNameError
+from neuralab.hyperparameter_rules import constrained
 
 # Sub-packages whose modules register parts; imported on the first lookup.
 PART_PACKAGES = (
@@ -81,7 +84,7 @@ class Entry:
         for name, p in self.hyperparameters.items():
             if name in ("device", "dtype", "generator"):
                 continue
-            annotation = hints.get(name, Any)
+            annotation = constrained(name, hints.get(name, Any))
             default = ... if p.default is inspect.Parameter.empty else p.default
             fields[name] = (annotation, default)
         config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, strict=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from typer._click import exceptions as click  # typer's own copy of click's exceptions
 
 from neuralab.cli import (claims_cmd, compress_cmd, data_cmd, demo_cmd, probe_cmd, registry_cmd,
                           report_cmd, runs_cmd, sweep_cmd, train_cmd)
@@ -51,9 +52,38 @@ probe_cmd.install(app)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``neuralab`` console script."""
+    """Entry point of the ``neuralab`` console script.
+
+    Usage errors (an unknown option, a value of the wrong type) and bad input alike print one
+    line, ``error: ...``, on stderr and exit with status 2.
+    """
     try:
-        app(args=argv, prog_name="neuralab")
-    except NeuralabError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        code = app(args=argv, prog_name="neuralab", standalone_mode=False)
+    except click.NoArgsIsHelpError as exc:  # bare `neuralab` or `neuralab runs`
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        print(f"error: {usage_message(exc)}", file=sys.stderr)
         sys.exit(2)
+    except click.ClickException as exc:
+        print(f"error: {one_line(exc.format_message())}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print("error: aborted", file=sys.stderr)
+        sys.exit(1)
+    except NeuralabError as exc:
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
+        sys.exit(2)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+def one_line(text: str) -> str:
+    """``text`` with its lines joined, so that every error stays on one line."""
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def usage_message(exc: click.UsageError) -> str:
+    """``<what>; see neuralab <cmd> --help``: a click usage error as one line."""
+    command = exc.ctx.command_path if exc.ctx is not None else "neuralab"
+    return f"{one_line(exc.format_message()).rstrip('.')}; see {command} --help"

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from neuralab.errors import NeuralabError
 from neuralab.store import RunStore
 
 RunsDir = Annotated[
@@ -21,7 +24,37 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a 
 
 
 def store_at(runs_dir: Path | None) -> RunStore:
-    return RunStore(runs_dir)
+    """The run store at ``runs_dir`` (--runs-dir / NEURALAB_HOME), after checking that it can be one."""
+    store = RunStore(runs_dir)
+    check_store_root(store.root)
+    return store
+
+
+def check_store_root(root: Path) -> None:
+    """Refuse a run store path that is a file, lies under a file, or cannot be written.
+
+    Nothing is created here; the store makes its directories on its first write.
+    """
+    shown = f"run store {str(root)!r} (--runs-dir / NEURALAB_HOME)"
+    existing = root
+    while not existing.exists() and existing != existing.parent:
+        if existing.is_symlink():
+            raise NeuralabError(f"{shown}: {str(existing)!r} is a broken symlink")
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is" if existing == root else f"lies under {str(existing)!r}, which is"
+        raise NeuralabError(f"{shown} {where} a file, not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise NeuralabError(f"{shown}: {str(existing)!r} is not writable")
+    try:  # an anonymous file (O_TMPFILE): no name is ever left behind
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise NeuralabError(f"{shown}: cannot write in {str(existing)!r} "
+                            f"({exc.strerror or exc})") from None
+    runs = root / "runs"
+    if runs.exists() and not runs.is_dir():
+        raise NeuralabError(f"{shown}: {str(runs)!r} is a file, not a directory")
 
 
 def print_json(obj: Any) -> None:

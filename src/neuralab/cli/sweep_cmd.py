@@ -37,6 +37,8 @@ def sweep_command(
         raise typer.BadParameter("must be local or ray", param_hint="--executor")
     if progress not in ("auto", "bar", "lines", "none"):
         raise typer.BadParameter("must be one of auto, bar, lines, none", param_hint="--progress")
+    if address is not None and executor != "ray":
+        raise typer.BadParameter("applies to --executor ray only", param_hint="--address")
     sets = list(overrides or []) + ([f'train.tensorboard="{tensorboard.resolve()}"'] if tensorboard else [])
     sweep = load_sweep(file, sets)
     result = run_sweep(sweep, store_at(runs_dir), executor=executor,  # type: ignore[arg-type]

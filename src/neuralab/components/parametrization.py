@@ -48,7 +48,9 @@ from neuralab.registry import REGISTRY, register
 
 Role = Literal["input", "hidden", "output"]
 ROLES: tuple[Role, ...] = ("input", "hidden", "output")
-SGD_FAMILY = frozenset({"sgd", "sgdp"})
+# SGD-like optimizers get TP4's SGD exponents; every other optimizer is treated as Adam-like.
+# SAM counts as SGD-like because its default base optimizer is SGD with momentum.
+SGD_FAMILY = frozenset({"sgd", "sgdp", "noisy_sgd", "sam"})
 PAPER = dict(paper="Feature Learning in Infinite-Width Neural Networks", arxiv="2011.14522")
 
 
@@ -151,11 +153,16 @@ def optimizer_family(optimizer: str) -> str:
     return "sgd" if REGISTRY.get("optimizer", optimizer).name in SGD_FAMILY else "adam"
 
 
-def param_groups(model: nn.Module, optimizer: str, lr: float | None = None) -> list[dict[str, Any]]:
+def param_groups(model: nn.Module, optimizer: str, lr: float | None = None,
+                 weight_decay: float | None = None) -> list[dict[str, Any]]:
     """Parameter groups with each parametrized weight's learning-rate scale ``m^(-c)``.
 
-    Every group carries ``lr_scale`` (and ``lr = lr * lr_scale`` when ``lr`` is given); a model
-    without an abc parametrization gives one group of scale 1.
+    Every group carries ``lr_scale`` (and ``lr = lr * lr_scale`` when ``lr`` is given) and
+    ``wd_scale = 1 / lr_scale`` (and ``weight_decay = weight_decay * wd_scale`` when given): the
+    product ``lr * weight_decay``, which is how much a step of decoupled decay (AdamW) shrinks a
+    weight, stays the same at every width, as in the ``mup`` package's ``MuAdam``/``MuAdamW``/
+    ``MuSGD``. :func:`neuralab.optim.build.make_optimizer` applies ``wd_scale`` to the optimizer's
+    weight decay. A model without an abc parametrization gives one group of scale 1.
     """
     abc: ABCParametrization | None = getattr(model, "abc_parametrization", None)
     plan: dict[int, tuple[float, Role]] = getattr(model, "abc_lr_plan", {})
@@ -168,8 +175,10 @@ def param_groups(model: nn.Module, optimizer: str, lr: float | None = None) -> l
         else:
             scale = 1.0
         scales.setdefault(scale, []).append(p)
-    groups = [{"params": ps, "lr_scale": s} for s, ps in scales.items()]
-    if lr is not None:
-        for g in groups:
+    groups = [{"params": ps, "lr_scale": s, "wd_scale": 1.0 / s} for s, ps in scales.items()]
+    for g in groups:
+        if lr is not None:
             g["lr"] = lr * g["lr_scale"]
+        if weight_decay is not None:
+            g["weight_decay"] = weight_decay * g["wd_scale"]
     return groups

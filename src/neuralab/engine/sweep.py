@@ -29,13 +29,14 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import runpy
+import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from neuralab.config import RunConfig, apply_overrides, build_config, read_toml
+from neuralab.config import (RunConfig, apply_overrides, build_config, read_config_text,
+                             read_toml)
 from neuralab.engine.population import MemberResult, Population
 from neuralab.engine.stacking import population_key
 from neuralab.errors import ConfigError, NeuralabError
@@ -79,9 +80,9 @@ def expand(spec: Mapping[str, Any]) -> Sweep:
             sets = [f"{k}={_toml_literal(v)}" for k, v in _flatten(run).items()]
             sets += [f"{k}={_toml_literal(v)}" for k, v in zip(grid, point)]
             configs.append(build_config(apply_overrides(base, sets)))
-    max_members = int(spec.get("max_members", 512))
-    if max_members < 1:
-        raise ConfigError(f"sweep: max_members must be positive, got {max_members}")
+    max_members = spec.get("max_members", 512)
+    if isinstance(max_members, bool) or not isinstance(max_members, int) or max_members < 1:
+        raise ConfigError(f"sweep: max_members must be a positive integer, got {max_members!r}")
     name = str(spec.get("name") or "sweep")
     return Sweep(name, tuple(configs), json.loads(json.dumps(dict(spec), default=str)), max_members)
 
@@ -101,17 +102,42 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Sweep:
     """Read a sweep from TOML or from a Python file defining ``SWEEP``; ``overrides`` set ``base``."""
     path = Path(path)
     if path.suffix == ".py":
-        if not path.is_file():
-            raise ConfigError(f"sweep file {str(path)!r} not found")
-        spec = runpy.run_path(str(path)).get("SWEEP")
+        spec = _run_sweep_script(path)
         if not isinstance(spec, Mapping):
             raise ConfigError(f"sweep file {str(path)!r} must define SWEEP = {{'base': ..., 'grid': ...}}")
     else:
-        spec = read_toml(path)
+        spec = read_toml(path, "sweep file")
     spec = dict(spec)
     if overrides:
         spec["base"] = apply_overrides(spec.get("base", {}), overrides)
     return expand(spec)
+
+
+def _run_sweep_script(path: Path) -> Any:
+    """``SWEEP`` from a Python sweep file; its syntax errors, exceptions and exits are one line."""
+    source = read_config_text(path, "sweep file")
+    try:
+        code = compile(source, str(path), "exec")
+    except SyntaxError as exc:
+        raise ConfigError(f"sweep file {str(path)!r} has a syntax error at line {exc.lineno}: "
+                          f"{exc.msg}") from None
+    namespace: dict[str, Any] = {"__name__": "__sweep__", "__file__": str(path)}
+    try:
+        exec(code, namespace)  # a sweep file is the user's own Python, as with runpy
+    except SystemExit as exc:
+        raise ConfigError(f"sweep file {str(path)!r} called sys.exit({exc.code!r}) instead of "
+                          "defining SWEEP") from None
+    except Exception as exc:
+        line = _script_line(exc, str(path))
+        raise ConfigError(f"sweep file {str(path)!r} raised {type(exc).__name__}{line}: "
+                          f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+    return namespace.get("SWEEP")
+
+
+def _script_line(exc: BaseException, filename: str) -> str:
+    """`` at line N``: the deepest line of ``filename`` in the traceback of ``exc``."""
+    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    return f" at line {lines[-1]}" if lines else ""
 
 
 def split_populations(configs: Sequence[RunConfig], max_members: int = 512) -> list[list[int]]:

@@ -10,6 +10,7 @@ from torch import nn
 
 from neuralab.data.dataset import DataSpec
 from neuralab.errors import ConfigError, NeuralabError
+from neuralab.models.memory_check import check_fits_in_memory
 from neuralab.registry import REGISTRY
 from neuralab.seed import seeded
 
@@ -62,6 +63,8 @@ def build_model(name: str, spec: DataSpec, params: Mapping[str, Any] | None = No
     """
     entry = REGISTRY.get("model", name)
     checked = entry.validate(dict(params or {}), where=f"model ({entry.name})")
+    with seeded(seed):
+        check_fits_in_memory(entry.name, lambda: entry.factory(spec, **checked))
     with seeded(seed):
         try:
             model = entry.factory(spec, **checked)

@@ -13,7 +13,14 @@ Update (Adam's moments ``m``, ``v`` with bias corrections; SGDP uses the momentu
     if max over views of |cos(g, w)| < delta / sqrt(dim(view)):       (scale-invariant test)
         p = p - (w_unit . p) w_unit                                   (project out the radial part)
         weight decay is multiplied by wd_ratio
-    w <- w * (1 - lr * weight_decay * ratio) - lr * p
+    w <- w * (1 - lr * weight_decay * ratio / k) - lr * p
+
+with ``k = 1`` for AdamP and ``k = 1 - momentum`` for SGDP, as in the authors' ``adamp`` package
+(github.com/clovaai/AdamP): SGDP's decay is divided by ``1 - momentum`` (10x stronger at momentum
+0.9), matching the size of the momentum step ``lr * g / (1 - momentum)``. Also as in their code,
+SGDP without Nesterov projects the momentum buffer itself (the buffer is the step direction), so
+the removed radial part does not come back through momentum; with Nesterov only the step is
+projected. The buffer starts at zero (``buf = (1 - dampening) g`` on the first step).
 
 The test is made per output channel (``w`` viewed as ``(out, -1)``) and then for the whole tensor;
 the first view that passes is projected in. Vectors and scalars (biases, norm gains) are updated
@@ -63,6 +70,13 @@ class ProjectedOptimizer(torch.optim.Optimizer):
         """The base optimizer's step direction and step size for ``w`` with gradient ``g``."""
         raise NotImplementedError
 
+    def decay_divisor(self, group: dict) -> float:
+        """``k`` in the weight decay ``lr * weight_decay * ratio / k``."""
+        return 1.0
+
+    def projected(self, direction: torch.Tensor, state: dict, group: dict) -> None:
+        """Called with the projected direction; SGDP writes it back into its momentum buffer."""
+
     @torch.no_grad()
     def step(self, closure=None):
         loss = None
@@ -73,14 +87,17 @@ class ProjectedOptimizer(torch.optim.Optimizer):
             for w in group["params"]:
                 if w.grad is None:
                     continue
-                direction, step_size = self.direction(w, w.grad, self.state[w], group)
+                state = self.state[w]
+                direction, step_size = self.direction(w, w.grad, state, group)
                 ratio = 1.0
                 if w.dim() > 1:
                     direction, projected = project_radial(w, w.grad, direction, delta=group["delta"],
                                                           eps=group["eps"])
                     ratio = group["wd_ratio"] if projected else 1.0
+                    if projected:
+                        self.projected(direction, state, group)
                 if group["weight_decay"] > 0:
-                    w.mul_(1 - group["lr"] * group["weight_decay"] * ratio)
+                    w.mul_(1 - group["lr"] * group["weight_decay"] * ratio / self.decay_divisor(group))
                 w.add_(direction, alpha=-step_size)
         return loss
 
@@ -124,11 +141,17 @@ class SGDP(ProjectedOptimizer):
     def direction(self, w, g, state, group):
         mu = group["momentum"]
         if "momentum" not in state:
-            state["momentum"] = g.clone()
-        else:
-            state["momentum"].mul_(mu).add_(g, alpha=1 - group["dampening"])
+            state["momentum"] = torch.zeros_like(w)
         buf = state["momentum"]
+        buf.mul_(mu).add_(g, alpha=1 - group["dampening"])
         return (g + mu * buf if group["nesterov"] else buf), group["lr"]
+
+    def decay_divisor(self, group):
+        return 1.0 - group["momentum"]
+
+    def projected(self, direction, state, group):
+        if not group["nesterov"]:  # the buffer is the direction: project it too (authors' code)
+            state["momentum"].copy_(direction)
 
 
 @register("optimizer", "adamp", **PAPER)

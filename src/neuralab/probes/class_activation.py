@@ -5,8 +5,16 @@ For a convolutional layer with maps ``A^k`` (``(B, K, *S)``) and the logit ``y^c
 - **Grad-CAM**: ``alpha_k^c = mean_s dy^c / dA^k_s`` and ``L^c = ReLU(sum_k alpha_k^c A^k)``;
 - **Eigen-CAM**: the projection of the maps on their first principal component —
   ``A`` as ``(positions, K)``, centred over positions, ``v_1`` its top right singular vector and
-  ``L = A v_1``; the sign is fixed so that ``L`` correlates positively with the channel-summed
-  maps (an SVD leaves it arbitrary). It needs no gradients and no class.
+  ``L = A v_1``. It needs no gradients and no class. An SVD leaves the sign of ``v_1``
+  arbitrary; two conventions are offered (``eigen_cam(..., convention=)``):
+
+  * ``"correlation"`` (ours, the default): the sign is chosen so that ``L`` correlates
+    positively with the channel-summed maps, and ``L`` is not clipped — the map does not
+    depend on the SVD routine, and where the principal component is anti-aligned with the
+    activations it is flipped rather than zeroed;
+  * ``"pytorch_grad_cam"`` (the ``grad-cam`` package's ``EigenCAM``): the sign the SVD returns
+    (LAPACK's, through NumPy), then ``max(L, 0)`` and a min-max scaling to ``[0, 1]`` per map;
+    a map whose component came out negative is then mostly zero.
 
 Maps are upsampled to the input size (bilinear for images, linear for signals). The **pointing
 game** counts a hit when a map's maximum falls inside the object's box.
@@ -19,6 +27,9 @@ Backprop" (arXiv 1608.00507) for the pointing game.
 
 from __future__ import annotations
 
+from typing import Literal
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -61,8 +72,15 @@ def grad_cam(model: nn.Module, x: torch.Tensor, layer: str, target: torch.Tensor
     return _upsample(cam, _spatial_input_size(x, maps)) if upsample else cam
 
 
-def eigen_cam(model: nn.Module, x: torch.Tensor, layer: str, *, upsample: bool = True) -> torch.Tensor:
-    """Eigen-CAM maps ``(B, *S)``: the maps projected on their first principal component."""
+def eigen_cam(model: nn.Module, x: torch.Tensor, layer: str, *, upsample: bool = True,
+              convention: Literal["correlation", "pytorch_grad_cam"] = "correlation") -> torch.Tensor:
+    """Eigen-CAM maps ``(B, *S)``: the maps projected on their first principal component.
+
+    ``convention`` fixes the SVD's sign ambiguity (see the module docstring).
+    """
+    if convention not in ("correlation", "pytorch_grad_cam"):
+        raise NeuralabError(f"Eigen-CAM convention {convention!r} is unknown; allowed: "
+                            "correlation, pytorch_grad_cam")
     with torch.no_grad(), model_mode(model, False), capture(model, [layer]) as acts:
         model(x)
     maps = acts[layer]
@@ -72,12 +90,30 @@ def eigen_cam(model: nn.Module, x: torch.Tensor, layer: str, *, upsample: bool =
     spatial = maps.shape[2:]
     flat = maps.reshape(b, k, -1).transpose(1, 2)  # (B, positions, K)
     centred = flat - flat.mean(1, keepdim=True)
+    if convention == "pytorch_grad_cam":
+        return _upsample_if(_grad_cam_package_projection(centred).reshape(b, *spatial), x, maps,
+                            upsample)
     _, _, vh = torch.linalg.svd(centred, full_matrices=False)
     proj = (centred @ vh[:, 0, :].unsqueeze(-1)).squeeze(-1)  # (B, positions)
     total = flat.sum(-1)
     sign = torch.sign(((proj - proj.mean(1, keepdim=True)) * (total - total.mean(1, keepdim=True))).sum(1))
     sign = torch.where(sign == 0, torch.ones_like(sign), sign)
     cam = (proj * sign.unsqueeze(1)).reshape(b, *spatial)
+    return _upsample(cam, _spatial_input_size(x, maps)) if upsample else cam
+
+
+def _grad_cam_package_projection(centred: torch.Tensor) -> torch.Tensor:
+    """``(B, positions)``: the grad-cam package's projection, SVD sign kept, clipped, scaled."""
+    out = []
+    for a in centred.detach().float().numpy():  # NumPy's SVD, so that the sign is the package's
+        proj = a @ np.linalg.svd(a, full_matrices=False)[2][0]
+        proj = np.maximum(proj, 0)
+        proj = proj - proj.min()
+        out.append(proj / (1e-7 + proj.max()))
+    return torch.from_numpy(np.stack(out)).to(centred.dtype)
+
+
+def _upsample_if(cam: torch.Tensor, x: torch.Tensor, maps: torch.Tensor, upsample: bool) -> torch.Tensor:
     return _upsample(cam, _spatial_input_size(x, maps)) if upsample else cam
 
 

@@ -158,3 +158,16 @@ def test_claims_must_fix_seeds_and_budgets():
 
     with pytest.raises(ValueError, match="precondition"):
         NoPrecondition()
+
+
+def test_seeds_needed_is_the_smallest_n_whose_detectable_effect_fits_the_distance():
+    from neuralab.claims.base import seeds_needed
+
+    n = seeds_needed(1.0, 1.0)
+    mde = lambda k: (stats.t.ppf(0.95, k - 1) + stats.t.ppf(0.8, k - 1)) / math.sqrt(k)  # noqa: E731
+    assert mde(n) <= 1.0 < mde(n - 1)
+    assert n == 8  # a one-sd effect, one-sided 5% test at 80% power (t approximation)
+    assert seeds_needed(0.0, 0.1) == 5 and seeds_needed(0.01, 1.0) == 5  # never below five
+    assert seeds_needed(1.0, 0.0) == 40 and seeds_needed(1.0, 0.01) == 40  # capped
+    with pytest.raises(ValueError):
+        seeds_needed(float("nan"), 1.0)

@@ -318,6 +318,28 @@ def flat_tail(records: Sequence[Mapping[str, Any]], arm: str, metric: str = "bat
     return None
 
 
+def seeds_needed(spread: float, distance: float, *, alpha: float = ALPHA, power: float = POWER,
+                 least: int = MIN_SEEDS, most: int = 40) -> int:
+    """The seeds a claim needs: the smallest ``n >= least`` whose minimum detectable effect
+    ``(t_{1-alpha,n-1} + t_{power,n-1}) spread / sqrt(n)`` is at most ``distance`` (how far the
+    paper's effect, or a pilot's, lies from the threshold), capped at ``most``.
+
+    A claim writes the calculation in its docstring, e.g. "pilot sd 0.016, distance 0.038:
+    ``seeds_needed(0.016, 0.038)`` = 5".
+    """
+    if not (math.isfinite(spread) and spread >= 0 and math.isfinite(distance)):
+        raise ValueError(f"spread and distance must be finite (spread >= 0), got {spread}, "
+                         f"{distance}")
+    if distance <= 0:
+        return most
+    for n in range(max(least, 2), most + 1):
+        df = n - 1
+        mde = (float(stats.t.ppf(1 - alpha, df)) + float(stats.t.ppf(power, df))) * spread
+        if mde / math.sqrt(n) <= distance:
+            return n
+    return most
+
+
 def _passes(value: float, threshold: float, direction: Direction) -> bool:
     return value > threshold if direction == "greater" else value < threshold
 

@@ -171,3 +171,21 @@ def test_seeds_needed_is_the_smallest_n_whose_detectable_effect_fits_the_distanc
     assert seeds_needed(1.0, 0.0) == 40 and seeds_needed(1.0, 0.01) == 40  # capped
     with pytest.raises(ValueError):
         seeds_needed(float("nan"), 1.0)
+
+
+def test_paired_accuracy_se_is_the_example_spread_of_the_seed_mean_difference():
+    import numpy as np
+
+    from neuralab.claims.base import paired_accuracy_se
+
+    rng = np.random.default_rng(0)
+    a = rng.random((5, 400)) < 0.7
+    assert paired_accuracy_se(a, a) == 0.0  # identical predictions: no test-set error
+    b = a.copy()
+    b[:, :40] = ~b[:, :40]  # the same 40 examples flipped on every seed
+    d = (a.astype(float) - b).mean(axis=0)
+    assert paired_accuracy_se(a, b) == pytest.approx(d.std(ddof=1) / math.sqrt(400))
+    independent = accuracy_se(400, a.mean(), b.mean())
+    assert paired_accuracy_se(a, b) < independent  # pairing removes the shared examples' error
+    with pytest.raises(ValueError):
+        paired_accuracy_se(a, b[:, :10])

@@ -179,3 +179,19 @@ def test_resume_after_sigkill_ends_with_the_uninterrupted_weights(tmp_path):
     a, b = final_weights(killed_dir), final_weights(clean_dir)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert RunStore(killed_dir).get(run_id).status == "completed"
+
+
+def test_correct_mask_agrees_with_evaluate_accuracy():
+    import torch
+    from torch import nn
+
+    from neuralab.data import load_dataset
+    from neuralab.engine.metrics import correct_mask, evaluate
+
+    data = load_dataset("digits")
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(data.x_test[0].numel(), data.spec.n_outputs))
+    mask = correct_mask(model, data.spec, data.x_test, data.y_test, batch_size=50)
+    assert mask.shape == (data.x_test.shape[0],) and mask.dtype == torch.bool
+    accuracy = evaluate(model, data.spec, data.x_test, data.y_test)["accuracy"]
+    assert float(mask.float().mean()) == pytest.approx(accuracy)

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS = {
     **{name: "neuralab.claims.base" for name in (
         "BUDGETS", "VERDICTS", "Claim", "Verdict", "by_seed", "claim_record", "combine", "decide",
-        "mean_std", "paired_differences", "accuracy_se", "flat_tail", "curve", "seeds_needed")},
+        "mean_std", "paired_differences", "accuracy_se", "paired_accuracy_se", "flat_tail", "curve",
+        "seeds_needed")},
     **{name: "neuralab.claims.runner" for name in ("ClaimResult", "get_claim", "run_claim")},
 }
 
@@ -38,6 +39,6 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from neuralab.claims.base import (BUDGETS, VERDICTS, Claim, Verdict, accuracy_se, by_seed,
                                       claim_record, combine, curve, decide, flat_tail, mean_std,
-                                      seeds_needed,
+                                      paired_accuracy_se, seeds_needed,
                                       paired_differences)
     from neuralab.claims.runner import ClaimResult, get_claim, run_claim

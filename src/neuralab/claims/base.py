@@ -76,6 +76,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, ClassVar, Literal
 
+import numpy as np
 from scipy import stats
 
 from neuralab.claims.labels import BUDGETS, SMOKE_LABEL, SMOKE_SENTENCE, VERDICTS
@@ -295,6 +296,27 @@ def accuracy_se(test_examples: int, *accuracies: float) -> float:
         raise ValueError(f"test_examples must be positive, got {test_examples}")
     return math.sqrt(sum(min(max(p, 0.0), 1.0) * (1 - min(max(p, 0.0), 1.0))
                          for p in accuracies) / test_examples)
+
+
+def paired_accuracy_se(correct_a: Sequence[Sequence[float]],
+                       correct_b: Sequence[Sequence[float]]) -> float:
+    """The standard error that one fixed test set adds to a mean accuracy difference between two
+    arms scored on the same examples, from their per-example correctness (``seeds x examples``
+    0/1 arrays, rows paired by seed): ``sd_i(d_i) / sqrt(N)`` with ``d_i`` the seed-averaged
+    difference on example ``i``.
+
+    A paired version of :func:`accuracy_se`: two networks that agree on most examples have a far
+    smaller test-set error in their difference than independent ones. In a two-way
+    (example x seed) decomposition it counts the example-by-seed interaction once more than
+    needed, so it errs slightly on the side of *inconclusive*.
+    """
+    a = np.asarray(correct_a, dtype=float)
+    b = np.asarray(correct_b, dtype=float)
+    if a.shape != b.shape or a.ndim != 2 or a.shape[1] < 2:
+        raise ValueError(f"correct_a and correct_b must be equal (seeds, examples) arrays with at "
+                         f"least 2 examples, got {a.shape} and {b.shape}")
+    d = (a - b).mean(axis=0)
+    return float(d.std(ddof=1) / math.sqrt(d.size))
 
 
 def flat_tail(records: Sequence[Mapping[str, Any]], arm: str, metric: str = "batch_loss", *,

@@ -76,6 +76,22 @@ def evaluate(model: nn.Module, spec: DataSpec, x: torch.Tensor, y: torch.Tensor,
     return metrics
 
 
+@torch.no_grad()
+def correct_mask(model: nn.Module, spec: DataSpec, x: torch.Tensor, y: torch.Tensor,
+                 batch_size: int = 1024) -> torch.Tensor:
+    """``(examples,)`` bool: which examples of a classification set ``model`` gets right (eval
+    mode), for paired comparisons of two models on one test set."""
+    if spec.task != "classification":
+        raise ValueError(f"correct_mask needs a classification task, got {spec.task!r}")
+    was_training = model.training
+    model.eval()
+    try:
+        return torch.cat([model(x[sl]).argmax(-1) == y[sl]
+                          for sl in eval_batches(x.shape[0], batch_size)])
+    finally:
+        model.train(was_training)
+
+
 def _loss_count(spec: DataSpec, outputs: torch.Tensor, targets: torch.Tensor) -> int:
     if spec.task == "sequence":
         return int((targets != IGNORE_INDEX).sum())

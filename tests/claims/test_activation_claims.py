@@ -33,3 +33,45 @@ def test_the_population_sweep_gives_each_seed_its_single_run(testbed, metric):
     for seed in claim.seeds[:2]:
         single = train_arm("single", seed, _config(testbed, activation, "smoke")).final[metric]
         assert swept[seed] == pytest.approx(single, abs=1e-5)
+
+
+def _mnist1d_records(gain, *, plateau=True, error=0.004, seeds=range(10)):
+    from neuralab.claims import claim_record
+
+    rows = []
+    for seed in seeds:
+        for act, base in (("relu", 0.60), ("swish", 0.60 + gain)):
+            jitter = 0.002 * ((seed * 7 + len(act)) % 5 - 2)
+            for step in range(100, 1001, 100):
+                rising = 0.0 if plateau else 0.3 * (1 - step / 1000)
+                rows.append(claim_record(f"mnist1d/{act}", seed, "test_accuracy",
+                                         base + jitter - rising, step=step))
+    rows.append(claim_record("mnist1d/swish-relu", 0, "test_set_error", error))
+    return rows
+
+
+def test_check_takes_the_test_set_error_into_the_bound():
+    claim = get_claim("swish_vs_relu")
+    assert claim.check(_mnist1d_records(0.03, error=0.004)).verdict == "reproduced"
+    # the same seed effects with a large test-set error are no longer decisive
+    assert claim.check(_mnist1d_records(0.03, error=0.02)).verdict == "inconclusive"
+    assert claim.check(_mnist1d_records(-0.03, error=0.004)).verdict == "not reproduced"
+    verdict = claim.check(_mnist1d_records(0.03, error=0.004))
+    assert verdict.n_seeds == 10 and "test-set error" in verdict.notes
+
+
+def test_budget_failure_when_test_accuracy_is_still_rising():
+    claim = get_claim("swish_vs_relu")
+    assert claim.budget_failure(_mnist1d_records(0.03)) is None
+    failed = claim.budget_failure(_mnist1d_records(0.03, plateau=False))
+    assert failed and "still moving" in failed
+    verdict = claim.verdict(_mnist1d_records(0.03, plateau=False), "quick")
+    assert verdict.verdict == "inconclusive" and verdict.notes.startswith("budget:")
+
+
+def test_the_claims_share_one_experiment_and_its_seeds():
+    claims = [get_claim(c) for c in CLAIMS]
+    assert {c.shared for c in claims} == {"activation_sweep"}
+    assert {c.seeds for c in claims} == {tuple(range(10))}
+    assert get_claim("relu2_vs_relu").needs_full().startswith("needs --budget full")
+    assert "quick" in get_claim("swish_vs_relu").budgets

@@ -30,3 +30,27 @@ def test_xavier_gain_one_halves_the_signal_at_every_relu():
 
 def test_smoke():
     smoke("he_init_prelu", {arm: ("train_accuracy", "batch_loss") for arm in ARMS}, parts=2)
+
+
+def _records(he=0.95, xavier=0.1, prelu=0.95, still_fitting=False):
+    from neuralab.claims import claim_record
+
+    rows = []
+    for seed in range(5):
+        jitter = 0.01 * (seed - 2)
+        for arm, final in (("relu/he", he), ("relu/xavier", xavier), ("prelu/he", prelu)):
+            for step in range(100, 1001, 100):
+                value = final + jitter - (0.5 * (1 - step / 1000) if still_fitting else 0.0)
+                rows.append(claim_record(arm, seed, "train_accuracy", value, step=step))
+    return rows
+
+
+def test_check_and_precondition_on_known_records():
+    from neuralab.claims import get_claim
+
+    claim = get_claim("he_init_prelu")
+    assert claim.check(_records()).verdict == "reproduced"
+    assert claim.check(_records(xavier=0.9)).verdict == "not reproduced"  # Xavier trains too
+    assert claim.check(_records(prelu=0.8)).verdict == "not reproduced"  # PReLU fits worse
+    assert claim.budget_failure(_records()) is None
+    assert "still moving" in claim.budget_failure(_records(still_fitting=True))

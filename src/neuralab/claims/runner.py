@@ -179,11 +179,13 @@ def check_options(ids: Sequence[str], budget: str, executor: str = "local",
 def run_claims(ids: Sequence[str], budget: str = "smoke", *, store: RunStore | None = None,
                executor: str = "local", address: str | None = None, threads: int | None = 1,
                progress: Callable[[str, str], None] | None = None,
-               on_done: Callable[[Outcome], None] | None = None,
+               on_done: Callable[[Outcome], None] | None = None, jobs: int = 1,
                ) -> list[Outcome]:
     """Run several claims at ``budget``; every id, the budget and the executor are checked first.
 
-    ``executor="local"`` runs them one after another in this process; ``"ray"`` runs each claim as
+    ``executor="local"`` runs them one after another in this process, or with ``jobs > 1`` in
+    that many worker processes (claims that share runs, :attr:`Claim.shared`, go to one worker so
+    that they train them once; only this process writes the store); ``"ray"`` runs each claim as
     a Ray task (a local Ray instance, or the cluster at ``address``) while only this process
     writes the store. ``progress(claim_id, message)`` receives progress lines (local: the claim's
     own; Ray: when a claim is sent off); ``on_done`` each result as it arrives. A claim that has
@@ -196,8 +198,12 @@ def run_claims(ids: Sequence[str], budget: str = "smoke", *, store: RunStore | N
         if on_done:
             on_done(result)
     runnable = [c for c in claims if c.id not in skipped]
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise ConfigError(f"jobs must be a positive integer, got {jobs!r}")
     if executor == "ray":
         ran = _run_on_ray(runnable, budget, store, address, threads, progress, on_done)
+    elif jobs > 1 and len(runnable) > 1:
+        ran = _run_in_processes(runnable, budget, store, threads, jobs, progress, on_done)
     else:
         ran = _run_locally(runnable, budget, store, threads, progress, on_done)
     by_id = {r.claim.id: r for r in ran} | skipped
@@ -254,6 +260,69 @@ def _run_on_ray(claims: Sequence[Claim], budget: str, store: RunStore | None,
             results[i] = result
             if on_done:
                 on_done(result)
+    return [results[i] for i in sorted(results)]
+
+
+def execute_group(claim_ids: Sequence[str], budget: str, threads: int | None,
+                  ) -> list[tuple[list[dict[str, Any]], Verdict, float] | BaseException]:
+    """Run claims one after another in a worker process, progress on its stderr; each result is
+    :func:`execute`'s, or the exception the claim raised (as a plain error that pickles)."""
+    import sys
+
+    out: list[tuple[list[dict[str, Any]], Verdict, float] | BaseException] = []
+    for claim_id in claim_ids:
+        def say(message: str, cid: str = claim_id) -> None:
+            print(f"[{cid}] {message}", file=sys.stderr, flush=True)
+
+        start = time.perf_counter()
+        try:
+            out.append(execute(claim_id, budget, say, threads))
+        except Exception as exc:  # reported by the driver, the group's other claims still run
+            out.append(RuntimeError(f"{type(exc).__name__}: {exc}"))
+        say(f"finished in {time.perf_counter() - start:.1f}s")
+    return out
+
+
+def _run_in_processes(claims: Sequence[Claim], budget: str, store: RunStore | None,
+                      threads: int | None, jobs: int,
+                      progress: Callable[[str, str], None] | None,
+                      on_done: Callable[[Outcome], None] | None) -> list[Outcome]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    groups: dict[str, list[int]] = {}
+    for i, claim in enumerate(claims):
+        groups.setdefault(claim.shared or claim.id, []).append(i)
+    results: dict[int, Outcome] = {}
+    context = multiprocessing.get_context("spawn")  # no forked torch thread pools
+    with ProcessPoolExecutor(max_workers=min(jobs, len(groups)), mp_context=context) as pool:
+        pending = {}
+        for members in groups.values():
+            runs = [_start(store, claims[i], budget) for i in members]
+            future = pool.submit(execute_group, [claims[i].id for i in members], budget, threads)
+            pending[future] = (members, runs, time.perf_counter())
+            if progress:
+                for i in members:
+                    progress(claims[i].id, "sent to a worker process")
+        for future in as_completed(pending):
+            members, runs, start = pending[future]
+            try:
+                outcomes = future.result()
+            except Exception as exc:  # the worker itself died: every claim of the group failed
+                outcomes = [exc] * len(members)
+            for i, run, outcome in zip(members, runs, outcomes):
+                claim = claims[i]
+                if isinstance(outcome, BaseException):
+                    if store is not None and run is not None:
+                        store.update(run.id, status="failed")
+                    result: Outcome = ClaimFailure(claim, budget, outcome,
+                                                   time.perf_counter() - start,
+                                                   run.id if run else None)
+                else:
+                    result = _finish(store, run, claim, budget, outcome, threads)
+                results[i] = result
+                if on_done:
+                    on_done(result)
     return [results[i] for i in sorted(results)]
 
 

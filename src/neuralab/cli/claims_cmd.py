@@ -24,6 +24,8 @@ Budget = Annotated[str, typer.Option(help=(
     f"One of: {', '.join(BUDGETS)} (smoke: a plumbing check, no verdict; quick: minutes for "
     "all claims; full: the budget of record)."))]
 Threads = Annotated[int, typer.Option(min=1, help="torch intra-op threads while claims run.")]
+Jobs = Annotated[int, typer.Option(min=1, help=(
+    "Worker processes for --executor local (claims sharing runs go to one worker)."))]
 
 
 def _latest(store: RunStore) -> dict:
@@ -94,6 +96,7 @@ def run(
     address: Annotated[str | None, typer.Option(
         help="Ray cluster address (default: start a local Ray instance).")] = None,
     threads: Threads = 1,
+    jobs: Jobs = 1,
     runs_dir: RunsDir = None,
     json_out: JsonFlag = False,
 ) -> None:
@@ -108,13 +111,13 @@ def run(
         raise ConfigError("name claim ids or use --all, not both")
     results = run_and_print(resolve_claims(claim_ids or [], all_claims=all_claims), budget,
                             executor=executor, address=address, threads=threads,
-                            store=store_at(runs_dir), json_out=json_out)
+                            store=store_at(runs_dir), json_out=json_out, jobs=jobs)
     if any(isinstance(r, ClaimFailure) for r in results):
         raise typer.Exit(1)
 
 
 def run_and_print(ids: list[str], budget: str, *, executor: str, threads: int, store: RunStore,
-                  address: str | None = None, json_out: bool = False) -> list:
+                  address: str | None = None, json_out: bool = False, jobs: int = 1) -> list:
     """Run claims with progress on stderr, then print the verdict table (or JSON) on stdout."""
     from neuralab.claims.runner import (ClaimFailure, ClaimSkipped, check_options, outcome_json,
                                         run_claims)
@@ -136,7 +139,7 @@ def run_and_print(ids: list[str], budget: str, *, executor: str, threads: int, s
                        err=True)
 
     results = run_claims(ids, budget, store=store, executor=executor, address=address,
-                         threads=threads, progress=progress, on_done=done)
+                         threads=threads, progress=progress, on_done=done, jobs=jobs)
     wall = time.perf_counter() - started
     if json_out:
         print_json([outcome_json(r) for r in results])

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
 
-from neuralab.cli.claims_cmd import Budget, Threads, run_and_print
+from neuralab.cli.claims_cmd import Budget, Jobs, Threads, run_and_print
 from neuralab.cli.common import RunsDir, store_at
 from neuralab.cli.report_cmd import DEFAULT_OUT, Out
+
+
+DEFAULT_JOBS = max(1, min(4, os.cpu_count() or 1))  # one claim per core, one thread each
 
 
 def install(app: typer.Typer) -> None:
@@ -21,6 +25,7 @@ def demo(
     budget: Budget = "quick",
     out: Out = DEFAULT_OUT,
     threads: Threads = 1,
+    jobs: Jobs = DEFAULT_JOBS,
     runs_dir: RunsDir = None,
 ) -> None:
     """Run every claim (quick budget by default), print the verdict table, write the report.
@@ -34,7 +39,8 @@ def demo(
     check_out(out)
     store = store_at(runs_dir)
     ids = resolve_claims(claim_ids or [], all_claims=not claim_ids)
-    results = run_and_print(ids, budget, executor="local", threads=threads, store=store)
+    results = run_and_print(ids, budget, executor="local", threads=threads, store=store,
+                            jobs=jobs)
     index = build_report(store, out)
     typer.echo(f"report written to {index}")
     if any(isinstance(r, ClaimFailure) for r in results):

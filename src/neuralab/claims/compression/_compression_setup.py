@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
-from neuralab.claims.base import Progress, by_seed, claim_record, flat_tail, paired_differences
+from neuralab.claims.base import (Progress, Verdict, accuracy_se, by_seed, claim_record, curve,
+                                  decide, flat_tail, mean_std, paired_differences)
 from neuralab.compress.finetune import fit
 from neuralab.data.dataset import Dataset, load_dataset
 from neuralab.engine.metrics import evaluate, loss_fn
@@ -50,6 +51,23 @@ def seeded_model(name: str, data: Dataset, params: Mapping[str, Any], seed: int,
 
 def test_accuracy(model: nn.Module, data: Dataset) -> float:
     return float(evaluate(model, data.spec, data.x_test, data.y_test)["accuracy"])
+
+
+def test_size(data: Dataset, seed: int) -> dict[str, Any]:
+    """The record of the test set's size (arm ``data``), which :func:`gap_verdict` reads."""
+    return claim_record("data", seed, "test_examples", data.x_test.shape[0])
+
+
+def gap_verdict(records: Iterable[Mapping[str, Any]], a: str, b: str, threshold: float,
+                measure: str, metric: str = "test_accuracy", **options: Any) -> Verdict:
+    """:func:`~neuralab.claims.base.decide` on ``metric(a) - metric(b)`` per seed, with the
+    sampling error of the fixed test set (its size from the :func:`test_size` record)."""
+    rows = list(records)
+    sizes = by_seed(rows, "data", "test_examples")
+    acc = [mean_std(by_seed(rows, arm, metric).values())[0] for arm in (a, b)]
+    se = accuracy_se(int(min(sizes.values())), *acc) if sizes and all(
+        0 <= x <= 1 for x in acc) else 0.0
+    return decide(arm_gap(rows, a, b, metric), threshold, measure, sampling_se=se, **options)
 
 
 def arm_gap(records: Iterable[Mapping[str, Any]], a: str, b: str,
@@ -122,10 +140,28 @@ def over_seeds(seeds: Iterable[int], one_seed: Callable[[int], list[dict[str, An
     return rows
 
 
+FIT_LOSS = 0.02  # a mean batch loss this low has fit the training set (about 98% on the label)
+
+
+def converged(records: Iterable[Mapping[str, Any]], arm: str, **options: Any) -> str | None:
+    """``arm``'s training has converged: its ``batch_loss`` (mean over seeds) is flat over the last
+    10% of the steps (:func:`~neuralab.claims.base.flat_tail`), or it ends below
+    :data:`FIT_LOSS`, the training set fit. (A network that memorizes its training set drives the
+    loss towards zero geometrically, so the relative test alone would never pass.)"""
+    rows = list(records)
+    failed = flat_tail(rows, arm, **options)
+    if failed is None:
+        return None
+    points = curve(rows, arm, "batch_loss")
+    if points and points[max(points)] < FIT_LOSS:
+        return None
+    return failed
+
+
 def first_unconverged(records: Iterable[Mapping[str, Any]], arms: Iterable[str] | None = None,
                       **options: Any) -> str | None:
-    """:func:`~neuralab.claims.base.flat_tail` of every arm (default: every arm with a
-    ``batch_loss`` curve); None when all are flat, else the first failure."""
+    """:func:`converged` for every arm (default: every arm with a ``batch_loss`` curve); None
+    when all have converged, else the first failure."""
     rows = list(records)
     names = arms if arms is not None else sorted({r["run"] for r in rows
                                                    if r["metric"] == "batch_loss"})
@@ -133,7 +169,7 @@ def first_unconverged(records: Iterable[Mapping[str, Any]], arms: Iterable[str] 
     if not names:
         return "no batch_loss curve recorded"
     for arm in names:
-        failed = flat_tail(rows, arm, **options)
+        failed = converged(rows, arm, **options)
         if failed:
             return failed
     return None

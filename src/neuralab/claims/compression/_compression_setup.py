@@ -13,6 +13,7 @@ from torch import nn
 from neuralab.claims.base import (Progress, Verdict, accuracy_se, by_seed, claim_record, curve,
                                   decide, flat_tail, mean_std, paired_differences)
 from neuralab.compress.finetune import fit
+from neuralab.compress.prune import iterative_pruning
 from neuralab.data.dataset import Dataset, load_dataset
 from neuralab.engine.metrics import evaluate, loss_fn
 from neuralab.models.base import build_model
@@ -124,6 +125,25 @@ def train_logged(model: nn.Module, data: Dataset, steps: int, seed: int, arm: st
     curve = LossCurve(data, steps, loss)
     train(model, data, steps, seed, lr=lr, loss=curve, **options)
     return curve.records(arm, seed)
+
+
+def iterative_logged(model: nn.Module, data: Dataset, pruner: Any, *, rounds: int, steps: int,
+                     rewind_step: int, seed: int, arm: str,
+                     on_round: Callable[[int, nn.Module], None] | None = None) -> tuple[Any, list]:
+    """:func:`~neuralab.compress.prune.iterative_pruning`, returning its result and the
+    ``batch_loss`` records of ``arm``'s last round of retraining (the model that is measured)."""
+    curve = LossCurve(data, steps - rewind_step)
+
+    def round_done(r: int, pruned: nn.Module) -> None:
+        if on_round is not None:
+            on_round(r, pruned)
+        if r < rounds:
+            curve.reset()
+
+    result = iterative_pruning(model, data, pruner, rounds=rounds, steps=steps,
+                               rewind_step=rewind_step, seed=seed, fit_options={"loss": curve},
+                               on_round=round_done)
+    return result, curve.records(arm, seed)
 
 
 def over_seeds(seeds: Iterable[int], one_seed: Callable[[int], list[dict[str, Any]]],

@@ -59,16 +59,26 @@ def test_size(data: Dataset, seed: int) -> dict[str, Any]:
     return claim_record("data", seed, "test_examples", data.x_test.shape[0])
 
 
+def test_set_se(records: Iterable[Mapping[str, Any]], *arms: str,
+                metric: str = "test_accuracy") -> float:
+    """The sampling error the fixed test set adds to a sum or difference of the ``arms``' mean
+    accuracies (:func:`~neuralab.claims.base.accuracy_se`; its size from the :func:`test_size`
+    record; 0 when there is none)."""
+    rows = list(records)
+    sizes = by_seed(rows, "data", "test_examples")
+    acc = [mean_std(by_seed(rows, arm, metric).values())[0] for arm in arms]
+    if not sizes or not all(0 <= a <= 1 for a in acc):
+        return 0.0
+    return accuracy_se(int(min(sizes.values())), *acc)
+
+
 def gap_verdict(records: Iterable[Mapping[str, Any]], a: str, b: str, threshold: float,
                 measure: str, metric: str = "test_accuracy", **options: Any) -> Verdict:
     """:func:`~neuralab.claims.base.decide` on ``metric(a) - metric(b)`` per seed, with the
-    sampling error of the fixed test set (its size from the :func:`test_size` record)."""
+    sampling error of the fixed test set (:func:`test_set_se`)."""
     rows = list(records)
-    sizes = by_seed(rows, "data", "test_examples")
-    acc = [mean_std(by_seed(rows, arm, metric).values())[0] for arm in (a, b)]
-    se = accuracy_se(int(min(sizes.values())), *acc) if sizes and all(
-        0 <= x <= 1 for x in acc) else 0.0
-    return decide(arm_gap(rows, a, b, metric), threshold, measure, sampling_se=se, **options)
+    return decide(arm_gap(rows, a, b, metric), threshold, measure,
+                  sampling_se=test_set_se(rows, a, b, metric=metric), **options)
 
 
 def arm_gap(records: Iterable[Mapping[str, Any]], a: str, b: str,

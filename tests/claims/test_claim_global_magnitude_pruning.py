@@ -1,15 +1,30 @@
 from smoke_check import smoke
 
 from neuralab.claims import claim_record, get_claim
+from neuralab.claims.compression.global_magnitude_pruning import METHODS, SPARSITIES, pruner
+from neuralab.compress.prune import sparsity
+from neuralab.data.dataset import load_dataset
+from neuralab.models import build_model
 
-SPARSITIES = (0.95, 0.98)
-ARMS = [f"{m}/{s}" for s in SPARSITIES for m in ("global_magnitude", "layerwise_magnitude")]
+ARMS = [f"{m}/{s}" for s in SPARSITIES for m in METHODS]
+
+
+def test_minimum_threshold_keeps_every_layer():
+    data = load_dataset("mnist1d", num_samples=300)
+    model = build_model("mlp", data.spec, {"width": 32, "depth": 2}, seed=0)
+    pruner("global_mt", 0.99, 32).apply(model)
+    per_layer = sparsity(model)
+    kept = {k: v for k, v in per_layer.items() if k != "total"}
+    assert kept and all(v < 1.0 for v in kept.values())
+    assert per_layer["total"] < 0.99 + 0.05
 
 
 def test_smoke_run_and_verdict():
     loss = ("test_accuracy", "batch_loss")
-    smoke("global_magnitude_pruning", {"data": ("test_examples",), "dense": loss,
-                                       **{a: loss for a in ARMS}}, parts=2)
+    arms = {a: loss + (("mt_lifted",) if a.startswith("global_mt") else ()) for a in ARMS}
+    result = smoke("global_magnitude_pruning",
+                   {"data": ("test_examples",), "dense": loss, **arms}, parts=2)
+    assert "MT lifted" in result.claim.check(result.records).notes
 
 
 def losses(arm, seed, end):
@@ -22,11 +37,10 @@ def known(gap, end=0.5):
     for seed in range(5):
         rows += [claim_record("data", seed, "test_examples", 1000)] + losses("dense", seed, 0.01)
         for s in SPARSITIES:
-            rows += [claim_record(f"global_magnitude/{s}", seed, "test_accuracy",
+            rows += [claim_record(f"global_mt/{s}", seed, "test_accuracy",
                                   0.5 + gap + 0.005 * seed),
                      claim_record(f"layerwise_magnitude/{s}", seed, "test_accuracy", 0.5)]
-            rows += losses(f"global_magnitude/{s}", seed, end)
-            rows += losses(f"layerwise_magnitude/{s}", seed, end)
+            rows += [r for m in METHODS for r in losses(f"{m}/{s}", seed, end)]
     return rows
 
 

@@ -2,7 +2,7 @@ from smoke_check import smoke
 
 from neuralab.claims import claim_record, get_claim
 
-ARMS = ("full", "el2n", "random")
+ARMS = ("full", "el2n", "random", "easy")
 
 
 def test_smoke_run_and_verdict():
@@ -26,13 +26,14 @@ def known(acc, moving=()):
 
 def test_check_on_known_records():
     claim = get_claim("data_diet_el2n")
-    assert claim.check(known({"full": 0.90, "el2n": 0.89, "random": 0.85})).verdict == "reproduced"
-    assert claim.check(known({"full": 0.90, "el2n": 0.80, "random": 0.85})).verdict \
+    good = claim.check(known({"full": 0.90, "el2n": 0.89, "random": 0.85, "easy": 0.8}))
+    assert good.verdict == "reproduced" and "easiest 70% minus full -0.100" in good.notes
+    assert claim.check(known({"full": 0.90, "el2n": 0.80, "random": 0.85, "easy": 0.8})).verdict \
         == "not reproduced"
 
 
 def test_budget_failure_on_unconverged_subset_training():
     claim = get_claim("data_diet_el2n")
-    acc = {"full": 0.90, "el2n": 0.89, "random": 0.85}
+    acc = {"full": 0.90, "el2n": 0.89, "random": 0.85, "easy": 0.8}
     assert claim.budget_failure(known(acc)) is None
     assert claim.budget_failure(known(acc, moving=("random",))).startswith("random")

@@ -71,6 +71,7 @@ class PruningDynamicDNR(Claim):
     full_minutes = 7
     budgets = {
         "smoke": {"samples": 600, "width": 32, "steps": 50, "rounds": 3, "seeds": 2},
+        "quick": {"samples": 1000, "width": 64, "steps": 200, "rounds": 10},
         "full": {"samples": 5000, "width": 256, "steps": 2000, "rounds": 10},
     }
     x_label = "pruning round"

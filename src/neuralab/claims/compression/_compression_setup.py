@@ -1,4 +1,5 @@
-"""What the compression claims share: their data, seeded models, training and test accuracy."""
+"""What the compression claims share: their data, seeded models, training (with its batch-loss
+curve, the records the convergence preconditions judge), the loop over seeds and test accuracy."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
-from neuralab.claims.base import by_seed, paired_differences
+from neuralab.claims.base import (Progress, Verdict, accuracy_se, by_seed, claim_record, curve,
+                                  decide, flat_tail, mean_std, paired_differences)
 from neuralab.compress.finetune import fit
+from neuralab.compress.prune import iterative_pruning
 from neuralab.data.dataset import Dataset, load_dataset
-from neuralab.engine.metrics import evaluate
+from neuralab.engine.metrics import evaluate, loss_fn
 from neuralab.models.base import build_model
 from neuralab.seed import derive_seed
 
@@ -51,6 +54,33 @@ def test_accuracy(model: nn.Module, data: Dataset) -> float:
     return float(evaluate(model, data.spec, data.x_test, data.y_test)["accuracy"])
 
 
+def test_size(data: Dataset, seed: int) -> dict[str, Any]:
+    """The record of the test set's size (arm ``data``), which :func:`gap_verdict` reads."""
+    return claim_record("data", seed, "test_examples", data.x_test.shape[0])
+
+
+def test_set_se(records: Iterable[Mapping[str, Any]], *arms: str,
+                metric: str = "test_accuracy") -> float:
+    """The sampling error the fixed test set adds to a sum or difference of the ``arms``' mean
+    accuracies (:func:`~neuralab.claims.base.accuracy_se`; its size from the :func:`test_size`
+    record; 0 when there is none)."""
+    rows = list(records)
+    sizes = by_seed(rows, "data", "test_examples")
+    acc = [mean_std(by_seed(rows, arm, metric).values())[0] for arm in arms]
+    if not sizes or not all(0 <= a <= 1 for a in acc):
+        return 0.0
+    return accuracy_se(int(min(sizes.values())), *acc)
+
+
+def gap_verdict(records: Iterable[Mapping[str, Any]], a: str, b: str, threshold: float,
+                measure: str, metric: str = "test_accuracy", **options: Any) -> Verdict:
+    """:func:`~neuralab.claims.base.decide` on ``metric(a) - metric(b)`` per seed, with the
+    sampling error of the fixed test set (:func:`test_set_se`)."""
+    rows = list(records)
+    return decide(arm_gap(rows, a, b, metric), threshold, measure,
+                  sampling_se=test_set_se(rows, a, b, metric=metric), **options)
+
+
 def arm_gap(records: Iterable[Mapping[str, Any]], a: str, b: str,
             metric: str = "test_accuracy") -> dict[int, float]:
     """``{seed: metric(a) - metric(b)}`` between two arms of a claim."""
@@ -62,3 +92,114 @@ def train(model: nn.Module, data: Dataset, steps: int, seed: int, lr: float = 1e
           **options: Any) -> nn.Module:
     """Adam at a constant rate, batches of 128, data order and dropout from ``seed``."""
     return fit(model, data, steps=steps, lr=lr, seed=seed, **options)
+
+
+LOSS_POINTS = 20  # batch-loss points recorded over a training
+
+
+class LossCurve:
+    """A training loss for :func:`~neuralab.compress.finetune.fit` that also keeps its curve: the
+    mean batch loss over each of ``points`` equal windows of ``steps`` (the window mean, so that
+    one noisy batch does not decide a convergence check). ``loss`` is the objective (default: the
+    task loss); the value returned to the optimizer is unchanged. :meth:`reset` starts a new
+    curve (e.g. for each round of iterative pruning, whose last round is the one judged)."""
+
+    def __init__(self, data: Dataset, steps: int, loss: Callable[..., torch.Tensor] | None = None,
+                 points: int = LOSS_POINTS) -> None:
+        self.spec, self.loss = data.spec, loss
+        self.every = max(1, steps // points)
+        self.reset()
+
+    def reset(self) -> None:
+        self.points: list[tuple[int, float]] = []
+        self._step, self._sum, self._n = 0, 0.0, 0
+
+    def __call__(self, out: torch.Tensor, y: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        value = self.loss(out, y, idx) if self.loss is not None else loss_fn(self.spec, out, y)
+        self._step += 1
+        self._sum += float(value.detach())
+        self._n += 1
+        if self._n == self.every:
+            self.points.append((self._step, self._sum / self._n))
+            self._sum, self._n = 0.0, 0
+        return value
+
+    def records(self, arm: str, seed: int) -> list[dict[str, Any]]:
+        return [claim_record(arm, seed, "batch_loss", v, step=s) for s, v in self.points]
+
+
+def train_logged(model: nn.Module, data: Dataset, steps: int, seed: int, arm: str,
+                 lr: float = 1e-3, loss: Callable[..., torch.Tensor] | None = None,
+                 **options: Any) -> list[dict[str, Any]]:
+    """:func:`train`, returning the ``batch_loss`` records of ``arm`` (see :class:`LossCurve`)."""
+    curve = LossCurve(data, steps, loss)
+    train(model, data, steps, seed, lr=lr, loss=curve, **options)
+    return curve.records(arm, seed)
+
+
+def iterative_logged(model: nn.Module, data: Dataset, pruner: Any, *, rounds: int, steps: int,
+                     rewind_step: int, seed: int, arm: str,
+                     on_round: Callable[[int, nn.Module], None] | None = None) -> tuple[Any, list]:
+    """:func:`~neuralab.compress.prune.iterative_pruning`, returning its result and the
+    ``batch_loss`` records of ``arm``'s last round of retraining (the model that is measured)."""
+    curve = LossCurve(data, steps - rewind_step)
+
+    def round_done(r: int, pruned: nn.Module) -> None:
+        if on_round is not None:
+            on_round(r, pruned)
+        if r < rounds:
+            curve.reset()
+
+    result = iterative_pruning(model, data, pruner, rounds=rounds, steps=steps,
+                               rewind_step=rewind_step, seed=seed, fit_options={"loss": curve},
+                               on_round=round_done)
+    return result, curve.records(arm, seed)
+
+
+def over_seeds(seeds: Iterable[int], one_seed: Callable[[int], list[dict[str, Any]]],
+               progress: Progress | None = None,
+               say: Callable[[int, list[dict[str, Any]]], str] | None = None) -> list[dict[str, Any]]:
+    """The records of ``one_seed(seed)`` for every seed, with a progress line after each (``say``
+    words it from that seed's records; default "seed N done")."""
+    rows: list[dict[str, Any]] = []
+    for seed in seeds:
+        mine = one_seed(seed)
+        rows += mine
+        if progress:
+            progress(say(seed, mine) if say else f"seed {seed} done")
+    return rows
+
+
+FIT_LOSS = 0.02  # a mean batch loss this low has fit the training set (about 98% on the label)
+
+
+def converged(records: Iterable[Mapping[str, Any]], arm: str, **options: Any) -> str | None:
+    """``arm``'s training has converged: its ``batch_loss`` (mean over seeds) is flat over the last
+    10% of the steps (:func:`~neuralab.claims.base.flat_tail`), or it ends below
+    :data:`FIT_LOSS`, the training set fit. (A network that memorizes its training set drives the
+    loss towards zero geometrically, so the relative test alone would never pass.)"""
+    rows = list(records)
+    failed = flat_tail(rows, arm, **options)
+    if failed is None:
+        return None
+    points = curve(rows, arm, "batch_loss")
+    if points and points[max(points)] < FIT_LOSS:
+        return None
+    return failed
+
+
+def first_unconverged(records: Iterable[Mapping[str, Any]], arms: Iterable[str] | None = None,
+                      **options: Any) -> str | None:
+    """:func:`converged` for every arm (default: every arm with a ``batch_loss`` curve); None
+    when all have converged, else the first failure."""
+    rows = list(records)
+    names = arms if arms is not None else sorted({r["run"] for r in rows
+                                                   if r["metric"] == "batch_loss"})
+    names = list(names)
+    if not names:
+        return "no batch_loss curve recorded"
+    for arm in names:
+        failed = converged(rows, arm, **options)
+        if failed:
+            return failed
+    return None

@@ -4,8 +4,9 @@ import torch
 from smoke_check import smoke
 
 from neuralab.claims import claim_record
-from neuralab.claims.optimization.gradient_noise import (CHANCE_LOSS, ETAS, GradientNoiseDeepMlp, capped,
-                                            noise_arm, simple_init)
+from neuralab.claims.optimization.gradient_noise import (ARMS, CHANCE_LOSS, ETAS,
+                                                         GradientNoiseDeepMlp, capped, noise_arm,
+                                                         simple_init)
 
 
 def test_simple_init_is_gaussian_with_std_0_1():
@@ -15,17 +16,35 @@ def test_simple_init_is_gaussian_with_std_0_1():
     assert float(net[2].bias.detach().abs().sum()) == 0
 
 
+def _records(losses):
+    return [claim_record(arm, s, "train_loss", v + 0.01 * s) for arm, v in losses.items()
+            for s in range(5)]
+
+
 def test_check_uses_the_best_noise_scale_and_caps_failures():
     assert capped(float("nan")) == capped(float("inf")) == capped(9.0) == CHANCE_LOSS == math.log(10)
     losses = {"plain": 2.0, noise_arm(0.01): 2.2, noise_arm(0.3): 0.9, noise_arm(1.0): float("nan")}
-    records = [claim_record(arm, s, "train_loss", v + 0.01 * s) for arm, v in losses.items()
-               for s in range(3)]
-    verdict = GradientNoiseDeepMlp().check(records)
+    claim = GradientNoiseDeepMlp()
+    verdict = claim.verdict(_records(losses))
     assert verdict.verdict == "reproduced" and "eta = 0.3" in verdict.notes
-    assert abs(verdict.effect - 1.1) < 1e-9 and len(ETAS) == 3
+    assert abs(verdict.effect - 1.1) < 1e-9 and len(ETAS) == 3 and len(claim.seeds) >= 5
+
+
+def test_precondition_needs_some_arm_off_the_chance_plateau():
+    claim = GradientNoiseDeepMlp()
+    stuck = {arm: CHANCE_LOSS for arm in ARMS}
+    stuck[noise_arm(1.0)] = float("nan")
+    assert "chance plateau" in claim.budget_failure(_records(stuck))
+    assert claim.verdict(_records(stuck)).verdict == "inconclusive"
+    # plain SGD training and the noise arms stuck is a budget that tests the claim (and fails it)
+    plain_trains = {**stuck, "plain": 0.5}
+    assert claim.budget_failure(_records(plain_trains)) is None
+    assert claim.verdict(_records(plain_trains)).verdict == "not reproduced"
+    noise_trains = {**stuck, noise_arm(0.01): 0.5}
+    assert claim.budget_failure(_records(noise_trains)) is None
+    assert claim.verdict(_records(noise_trains)).verdict == "reproduced"
 
 
 def test_smoke():
-    arms = ["plain"] + [noise_arm(eta) for eta in ETAS]
     # large noise may blow the network up: such a run is recorded as diverged (and counts as chance)
-    smoke("gradient_noise", {arm: ("train_loss", "train_accuracy") for arm in arms}, finite=False)
+    smoke("gradient_noise", {arm: ("train_loss", "train_accuracy") for arm in ARMS}, finite=False)

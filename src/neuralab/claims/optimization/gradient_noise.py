@@ -13,7 +13,23 @@ MNIST-1D, plain SGD (lr 0.1, batch 100, no momentum, no clipping); arms ``plain`
 Measurement: final training loss (cross-entropy on 2048 training examples); a loss that is
 non-finite or above chance level ``ln 10`` counts as ``ln 10``. As in the paper, the noise scale
 is the grid value with the lowest mean loss over the seeds. Verdict: the plain loss minus the
-best-noise loss, per seed, exceeds 0.1 nats.
+best-noise loss, per seed, exceeds 0.1 nats by the fixed rule (two one-sided 95% t-bounds over the
+seeds, :func:`neuralab.claims.base.decide`).
+
+Budget (protocol change): the full budget is 12000 steps, not 3000. At 3000 steps neither arm
+leaves the chance plateau (the 3000-step effect was 2e-5 nats), so that budget did not test the
+claim; the time to leave the plateau is what the paper's noise is claimed to shorten, and a pilot
+at 12000 steps saw the eta = 0.01 arm leave it after 4800-6600 steps on every seed.
+
+Precondition: the run is long enough to tell the arms apart, i.e. some arm (plain SGD or one of
+the noise scales) leaves the chance plateau: its training loss, averaged over the seeds, ends
+more than the threshold (0.1 nats) below ``ln 10``. Which arm leaves is left open: plain SGD
+leaving and the noise arms not would be a failure of the claim, not of the budget. There is no
+quick budget: at any budget short enough for the demo no arm leaves the plateau.
+
+Seeds: the 3000-step pilot measured no effect (1.9e-5 nats, sd 3.5e-5: neither arm trained), so the
+12000-step pilot's effect is used: 1.6-2.0 nats, distance at least 1.5 from the threshold, spread
+at most 0.2 -> ``seeds_needed(0.2, 1.5)`` = 5.
 """
 
 from __future__ import annotations
@@ -50,6 +66,14 @@ def noise_arm(eta: float) -> str:
     return f"noise/eta={eta:g}"
 
 
+ARMS = ("plain", *(noise_arm(eta) for eta in ETAS))
+
+
+def losses(records, arm: str) -> dict[int, float]:
+    """``{seed: final training loss}`` of ``arm``, non-finite or above chance counted as chance."""
+    return {s: capped(v) for s, v in by_seed(records, arm, "train_loss").items()}
+
+
 @register("claim", "gradient_noise", paper="Adding Gradient Noise Improves Learning for Very Deep "
           "Networks", arxiv="1511.06807")
 class GradientNoiseDeepMlp(Claim):
@@ -58,10 +82,13 @@ class GradientNoiseDeepMlp(Claim):
     reference = ("A 20-layer fully connected net trains with plain gradient descent from a poor "
                  "initialization only with gradient noise; 72% relative error reduction on a QA "
                  "task.")
-    seeds = tuple(range(10))
+    seeds = (0, 1, 2, 3, 4)
     thresholds = {"loss_reduction": 0.1}
+    precondition = ("some arm (plain SGD or a noise scale) leaves the chance plateau: its mean "
+                    "training loss ends more than 0.1 nats below ln 10")
     budgets = {"smoke": {"steps": 40, "num_samples": 1500, "seeds": 3},
-               "full": {"steps": 3000, "num_samples": 5000}}
+               "full": {"steps": 12000, "num_samples": 5000}}
+    full_minutes = 45
     curves = ("batch_loss", "train_accuracy")
 
     def run(self, budget, progress=None):
@@ -82,12 +109,20 @@ class GradientNoiseDeepMlp(Claim):
         return records
 
     def check(self, records):
-        def losses(arm):
-            return {s: capped(v) for s, v in by_seed(records, arm, "train_loss").items()}
-
-        plain = losses("plain")
-        noisy = {eta: losses(noise_arm(eta)) for eta in ETAS}
+        plain = losses(records, "plain")
+        noisy = {eta: losses(records, noise_arm(eta)) for eta in ETAS}
         best = min(ETAS, key=lambda eta: mean_std(noisy[eta].values())[0])
         return decide(paired_differences(plain, noisy[best]), self.thresholds["loss_reduction"],
                       "training loss without noise minus with noise (nats)",
                       notes=f"best noise scale eta = {best:g} of {', '.join(map(str, ETAS))}")
+
+    def budget_failure(self, records):
+        margin = self.thresholds["loss_reduction"]
+        ends = {arm: mean_std(losses(records, arm).values())[0] for arm in ARMS}
+        ends = {arm: v for arm, v in ends.items() if math.isfinite(v)}
+        if not ends:
+            return "no training losses recorded"
+        if min(ends.values()) < CHANCE_LOSS - margin:
+            return None
+        return ("no arm left the chance plateau (lowest mean training loss "
+                f"{min(ends.values()):.4g}, chance {CHANCE_LOSS:.4g}): the run is too short")

@@ -16,10 +16,29 @@ def test_rise_after_fit():
     assert abs(rise_after_fit(together, "clean", 1) - 0.02) < 1e-9
     never_fits = _curve(2, [0.2, 0.5, 0.9], [0.0, 0.1, 0.5])
     assert rise_after_fit(never_fits, "clean", 2) == 0.0
-    records = grokked + together + never_fits + [
-        claim_record("corrupted", s, "test_accuracy", 0.95) for s in range(3)]
-    verdict = GrokkingCorrupted().check(records)
+
+
+def test_known_records():
+    grokked = [r for s in range(5) for r in _curve(s, [0.5, 1.0, 1.0, 1.0, 1.0],
+                                                 [0.0, 0.05, 0.1, 0.6, 0.96 + 0.005 * s])]
+    corrupted = [claim_record("corrupted", s, "test_accuracy", 0.95 + 0.005 * s) for s in range(5)]
+    claim = GrokkingCorrupted()
+    assert claim.check(grokked + corrupted).verdict == "reproduced"
+    together = [r for s in range(5) for r in _curve(s, [0.5, 0.995, 1.0, 1.0, 1.0],
+                                                  [0.4, 0.97, 0.98, 0.99, 0.99 - 0.002 * s])]
+    verdict = claim.check(together + corrupted)
     assert [p.verdict for p in verdict.parts] == ["not reproduced", "reproduced"]
+    assert claim.budget_failure(grokked + corrupted) is None
+
+
+def test_precondition_fires_when_fitting_comes_late():
+    late = [r for s in range(5) for r in _curve(s, [0.2, 0.5, 0.9, 1.0, 1.0],
+                                              [0.0, 0.0, 0.1, 0.5, 0.9])]
+    claim = GrokkingCorrupted()
+    assert "after half of the steps" in claim.budget_failure(late)
+    never = [r for s in range(5) for r in _curve(s, [0.2, 0.5, 0.9], [0.0, 0.1, 0.5])]
+    assert "never" in claim.budget_failure(never)
+    assert claim.verdict(late).verdict == "inconclusive"
 
 
 def test_smoke():

@@ -16,6 +16,14 @@ AdamW (lr 1e-3, betas (0.9, 0.98), weight decay 1.0), batch 512. Arms: ``clean``
    fitting time; the measure is final test accuracy minus test accuracy at the fitting time
    (0 when training accuracy never reaches 0.99) — threshold > 0.5;
 2. robustness: final test accuracy (clean test labels) of ``corrupted`` — threshold > 0.9.
+
+Each part is decided by the fixed rule (two one-sided 95% t-bounds over seeds; see
+:mod:`neuralab.claims.base`). Seeds: pilot sd 0.022 at full (3 seeds, grokking part), distance
+|0.728 - 0.5| = 0.228 -> ``seeds_needed(0.022, 0.228)`` = 5.
+
+Precondition: in ``clean`` every seed reaches training accuracy 0.99 by half of the steps, so that
+the run leaves as much time again for the delayed rise in test accuracy. No quick budget: grokking
+at ``p = 97`` needs thousands of steps (the full budget takes about 11 minutes on two cores).
 """
 
 from __future__ import annotations
@@ -50,9 +58,11 @@ class GrokkingCorrupted(Claim):
     reference = ("With weight decay the network ignores corrupted labels and reaches 100% accuracy "
                  "on the uncorrupted data, after a grokking phase in which test accuracy lags "
                  "training accuracy.")
-    seeds = (0, 1, 2)
+    seeds = (0, 1, 2, 3, 4)
+    precondition = "clean training accuracy reaches 0.99 by half of the steps in every seed"
+    full_minutes = 11
     thresholds = {"test_rise_after_fit": 0.5, "corrupted_test_accuracy": 0.9}
-    budgets = {"smoke": {"p": 23, "steps": 200}, "full": {"p": 97, "steps": 10000}}
+    budgets = {"smoke": {"p": 23, "steps": 200, "seeds": 2}, "full": {"p": 97, "steps": 10000}}
     curves = ("train_accuracy", "test_accuracy")
 
     def run(self, budget, progress=None):
@@ -82,3 +92,21 @@ class GrokkingCorrupted(Claim):
                    "test accuracy with 20% corrupted training labels"),
         ]
         return combine(parts, "grokking with weight decay; generalizes despite corrupted labels")
+
+    def budget_failure(self, records):
+        seeds = sorted({int(r["member"]) for r in records if r["run"] == "clean"})
+        if not seeds:
+            return "no clean-label runs recorded"
+        late = []
+        for seed in seeds:
+            train = sorted((r["step"], r["value"]) for r in records if r["run"] == "clean"
+                           and r["member"] == seed and r["metric"] == "train_accuracy")
+            if not train:
+                return f"seed {seed}: no training accuracy recorded"
+            fit = next((step for step, acc in train if acc >= FIT), None)
+            if fit is None or fit > train[-1][0] / 2:
+                late.append(f"{seed} ({'never' if fit is None else f'step {fit}'})")
+        if late:
+            return (f"clean training accuracy reached {FIT} after half of the steps in seed(s) "
+                    + ", ".join(late))
+        return None

@@ -189,3 +189,20 @@ def test_paired_accuracy_se_is_the_example_spread_of_the_seed_mean_difference():
     assert paired_accuracy_se(a, b) < independent  # pairing removes the shared examples' error
     with pytest.raises(ValueError):
         paired_accuracy_se(a, b[:, :10])
+
+
+def test_training_converged_judges_every_arm_with_a_loss_curve():
+    from neuralab.claims.base import training_converged
+
+    def arm(name, values):
+        return [claim_record(name, s, "batch_loss", v, step=10 * i)
+                for s in range(3) for i, v in enumerate(values)]
+
+    flat = arm("a", [2.0, 1.0, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8])
+    falling = arm("b", [2.0, 1.8, 1.6, 1.4, 1.2, 1.0, 0.8, 0.6, 0.4, 0.2])
+    fitted = arm("c", [1.0, 0.5, 0.2, 0.1, 0.05, 0.03, 0.01, 0.005, 0.002, 0.001])
+    assert training_converged(flat + fitted) is None  # a fitted training set counts as converged
+    assert "b: batch_loss still moving" in training_converged(flat + falling)
+    assert training_converged(flat + falling, arms=["a"]) is None
+    only_accuracy = [claim_record("a", 0, "test_accuracy", 0.9)]
+    assert "no training-loss curve" in training_converged(only_accuracy)

@@ -120,3 +120,30 @@ def test_ray_executor_runs_claims_as_tasks_and_the_driver_writes_the_store(runs_
     assert remote.verdict.to_dict() == local.verdict.to_dict()
     info = store.get(remote.run_id)
     assert info.status == "completed" and info.summary["verdict"] == local.verdict.verdict
+
+
+def test_claims_run_in_worker_processes_as_in_one(tmp_path):
+    from neuralab.claims.runner import ClaimResult, run_claims
+    from neuralab.store import RunStore
+
+    ids = ["hopfield_capacity", "lmul_precision"]
+    store = RunStore(tmp_path / "runs")
+    parallel = run_claims(ids, "smoke", store=store, jobs=2)
+    serial = run_claims(ids, "smoke")
+    assert [r.claim.id for r in parallel] == ids
+    assert all(isinstance(r, ClaimResult) for r in parallel)
+    for p, s in zip(parallel, serial):
+        assert p.records == s.records and p.verdict.to_dict() == s.verdict.to_dict()
+    runs = store.list(kind="claim")
+    assert sorted(r.name for r in runs) == sorted(ids)
+    assert all(r.status == "completed" for r in runs)  # only the driver wrote them
+
+
+def test_jobs_must_be_a_positive_integer():
+    import pytest
+
+    from neuralab.claims.runner import run_claims
+    from neuralab.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="jobs must be a positive integer"):
+        run_claims(["hopfield_capacity"], "smoke", jobs=0)

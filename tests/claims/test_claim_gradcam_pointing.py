@@ -14,6 +14,6 @@ def test_the_ink_map_points_at_the_brightest_blob():
 def test_smoke():
     result = run_claim("gradcam_pointing", "smoke")
     for arm in ("gradcam", "eigencam", "ink", "random"):
-        assert set(by_seed(result.records, arm, "hit_rate")) == {0, 1, 2}
-    assert result.verdict.verdict in VERDICTS and len(result.verdict.parts) == 2
+        assert set(by_seed(result.records, arm, "hit_rate")) == {0, 1}
+    assert result.claim.check(result.records).verdict in VERDICTS and len(result.verdict.parts) == 2
     assert result.claim.check(result.records).to_dict() == result.verdict.to_dict()

@@ -13,5 +13,5 @@ def test_the_twelve_bit_task_and_the_compression_measure():
 def test_smoke():
     result = run_claim("information_plane", "smoke")
     assert {r["run"] for r in result.records} == {"tanh", "relu"}
-    assert result.verdict.verdict in VERDICTS and len(result.verdict.parts) == 2
-    assert result.claim.check(result.records).to_dict() == result.verdict.to_dict()
+    assert result.verdict.verdict == "smoke check" and len(result.verdict.parts) == 2
+    assert result.claim.check(result.records).verdict in VERDICTS

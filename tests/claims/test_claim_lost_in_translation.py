@@ -17,6 +17,6 @@ def test_cyclic_crop_selection_is_never_fooled_even_for_a_position_sensitive_mod
 
 def test_smoke():
     result = run_claim("lost_in_translation", "smoke")
-    assert set(by_seed(result.records, "cnn", "rics_fooling")) == {0, 1, 2}
-    assert result.verdict.verdict in VERDICTS and len(result.verdict.parts) == 4
+    assert set(by_seed(result.records, "cnn", "rics_fooling")) == {0, 1}
+    assert result.claim.check(result.records).verdict in VERDICTS and len(result.verdict.parts) == 4
     assert result.claim.check(result.records).to_dict() == result.verdict.to_dict()

@@ -20,5 +20,5 @@ def test_smoke():
     result = run_claim("sharpness_generalization", "smoke")
     assert {r["run"] for r in result.records} == {"lr0.02/b16/wd0", "lr0.02/b128/wd0",
                                                   "lr0.2/b16/wd0", "lr0.2/b128/wd0"}
-    assert result.verdict.verdict in VERDICTS and len(result.verdict.parts) == 2
-    assert result.claim.check(result.records).to_dict() == result.verdict.to_dict()
+    assert result.verdict.verdict == "smoke check" and len(result.verdict.parts) == 2
+    assert result.claim.check(result.records).verdict in VERDICTS

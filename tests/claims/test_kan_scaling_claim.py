@@ -9,7 +9,9 @@ def test_kan_scaling_smoke():
     arms = {r["run"] for r in result.records}
     assert arms == {"kan", "mlp"}
     assert len(result.verdict.parts) == 2
-    assert result.verdict.verdict in ("reproduced", "not reproduced", "inconclusive")
+    assert result.verdict.verdict == "smoke check"
+    assert result.claim.check(result.records).verdict in ("reproduced", "not reproduced",
+                                                         "inconclusive")
 
 
 def test_scaling_slope_of_a_power_law():

@@ -362,6 +362,36 @@ def seeds_needed(spread: float, distance: float, *, alpha: float = ALPHA, power:
     return most
 
 
+LOSS_CURVES = ("batch_loss", "train_loss")
+FITTED_LOSS = 0.02
+
+
+def training_converged(records: Sequence[Mapping[str, Any]], arms: Iterable[str] | None = None,
+                       ) -> str | None:
+    """The generic precondition "every trained arm has converged": each arm's training loss
+    (``batch_loss``, else ``train_loss``, averaged over seeds) is flat over the last 10% of its
+    recorded steps (:func:`flat_tail`) or ends below ``FITTED_LOSS`` (the training set fitted,
+    where a loss falling geometrically towards zero never looks flat). None when it holds; what
+    failed otherwise, including when no arm recorded a training-loss curve to judge."""
+    rows = list(records)
+    names = list(arms) if arms is not None else sorted({r["run"] for r in rows})
+    judged = 0
+    for arm in names:
+        metric = next((m for m in LOSS_CURVES if len(curve(rows, arm, m)) >= 4), None)
+        if metric is None:
+            continue
+        judged += 1
+        points = curve(rows, arm, metric)
+        if points[max(points)] < FITTED_LOSS:
+            continue
+        failed = flat_tail(rows, arm, metric)
+        if failed:
+            return failed
+    if not judged:
+        return "no training-loss curve recorded to judge convergence"
+    return None
+
+
 def _passes(value: float, threshold: float, direction: Direction) -> bool:
     return value > threshold if direction == "greater" else value < threshold
 

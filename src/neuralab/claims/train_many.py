@@ -33,10 +33,14 @@ def train_many(configs: Sequence[RunConfig]) -> list[MemberResult]:
 
 def trainer_accuracies(runs: Sequence[tuple[str, int, RunConfig]],
                     progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
-    """Train each ``(arm, seed, config)`` with the trainer; one ``test_accuracy`` record each."""
+    """Train each ``(arm, seed, config)`` with the trainer: its training-loss curve and one
+    ``test_accuracy`` record each."""
     rows = []
     for arm, seed, config in runs:
         result = train(config, progress="none")
+        rows += [claim_record(arm, seed, r["metric"], r["value"], step=r["step"])
+                 for r in result.records
+                 if r["metric"] in ("batch_loss", "train_loss") and r.get("layer") is None]
         rows.append(claim_record(arm, seed, "test_accuracy",
                                  result.metrics.get("test_accuracy", float("nan"))))
         if progress:

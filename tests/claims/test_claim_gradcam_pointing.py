@@ -16,4 +16,4 @@ def test_smoke():
     for arm in ("gradcam", "eigencam", "ink", "random"):
         assert set(by_seed(result.records, arm, "hit_rate")) == {0, 1}
     assert result.claim.check(result.records).verdict in VERDICTS and len(result.verdict.parts) == 2
-    assert result.claim.check(result.records).to_dict() == result.verdict.to_dict()
+    assert result.claim.verdict(result.records, "smoke").to_dict() == result.verdict.to_dict()

@@ -7,4 +7,4 @@ def test_smoke():
         unique = by_seed(result.records, arm, "unique_code_fraction")
         assert set(unique) == {0, 1} and all(0 <= u <= 1 for u in unique.values())
     assert result.claim.check(result.records).verdict in VERDICTS and len(result.verdict.parts) == 2
-    assert result.claim.check(result.records).to_dict() == result.verdict.to_dict()
+    assert result.claim.verdict(result.records, "smoke").to_dict() == result.verdict.to_dict()

@@ -18,4 +18,4 @@ def test_smoke():
     result = run_claim("neural_collapse", "smoke")
     assert set(by_seed(result.records, "mlp", "nc1")) == {0, 1}
     assert result.claim.check(result.records).verdict in VERDICTS and len(result.verdict.parts) == 2
-    assert result.claim.check(result.records).to_dict() == result.verdict.to_dict()
+    assert result.claim.verdict(result.records, "smoke").to_dict() == result.verdict.to_dict()

@@ -88,7 +88,7 @@ def test_bad_input_is_one_line_and_writes_nothing(capsys, trained):
     cases = [
         (["prune", "nope"], "unknown run 'nope'"),
         (["prune", parent, "--method", "lampp"], "did you mean 'lamp'"),
-        (["prune", parent, "--sparsity", "1.5"], "sparsity must be in [0, 1)"),
+        (["prune", parent, "--sparsity", "1.5"], "sparsity: Input should be less than or equal to 1 (got 1.5)"),
         (["prune", parent, "--schedule", "sometimes"], "unknown schedule 'sometimes'"),
         (["prune", parent, "--schedule", "gradual"], "give it --steps >= 1"),
         (["prune", parent, "--method", "channel_l1", "--schedule", "gradual", "--steps", "3"],

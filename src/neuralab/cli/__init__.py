@@ -74,8 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     except NeuralabError as exc:
         print(f"error: {one_line(str(exc))}", file=sys.stderr)
         sys.exit(2)
-    if isinstance(code, int) and code:
-        sys.exit(code)
+    sys.exit(code if isinstance(code, int) else 0)  # like click's standalone mode: always exit
 
 
 def one_line(text: str) -> str:

@@ -206,3 +206,6 @@ def test_training_converged_judges_every_arm_with_a_loss_curve():
     assert training_converged(flat + falling, arms=["a"]) is None
     only_accuracy = [claim_record("a", 0, "test_accuracy", 0.9)]
     assert "no training-loss curve" in training_converged(only_accuracy)
+    # a named arm without a curve cannot show that it converged
+    assert training_converged(flat + only_accuracy, arms=["a"]) is None
+    assert "x: no training-loss curve" in training_converged(flat, arms=["a", "x"])

@@ -372,13 +372,16 @@ def training_converged(records: Sequence[Mapping[str, Any]], arms: Iterable[str]
     (``batch_loss``, else ``train_loss``, averaged over seeds) is flat over the last 10% of its
     recorded steps (:func:`flat_tail`) or ends below ``FITTED_LOSS`` (the training set fitted,
     where a loss falling geometrically towards zero never looks flat). None when it holds; what
-    failed otherwise, including when no arm recorded a training-loss curve to judge."""
+    failed otherwise, including when no arm (or a named one in ``arms``) recorded a training-loss
+    curve to judge."""
     rows = list(records)
     names = list(arms) if arms is not None else sorted({r["run"] for r in rows})
     judged = 0
     for arm in names:
         metric = next((m for m in LOSS_CURVES if len(curve(rows, arm, m)) >= 4), None)
         if metric is None:
+            if arms is not None:  # a named arm must show that it converged
+                return f"{arm}: no training-loss curve recorded to judge convergence"
             continue
         judged += 1
         points = curve(rows, arm, metric)

@@ -38,7 +38,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from neuralab.claims.base import training_converged, Claim, claim_record, combine, decide
+from neuralab.claims.base import Claim, claim_record, combine, decide, training_converged
 from neuralab.data import load_dataset
 from neuralab.models import build_model
 from neuralab.models.hypernetwork import HyperNetwork

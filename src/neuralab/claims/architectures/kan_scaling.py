@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from neuralab.claims.base import training_converged, Claim, by_seed, claim_record, combine, decide
+from neuralab.claims.base import Claim, by_seed, claim_record, combine, decide, training_converged
 from neuralab.data import load_dataset
 from neuralab.models import build_model
 from neuralab.models.kan import KAN

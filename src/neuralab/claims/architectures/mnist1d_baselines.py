@@ -25,7 +25,8 @@ or below 0.02); no quick budget yet, the demo says what to run.
 from __future__ import annotations
 
 from neuralab.baselines import BASELINES, COMMON
-from neuralab.claims.base import training_converged, Claim, by_seed, combine, decide, paired_differences
+from neuralab.claims.base import (Claim, by_seed, combine, decide, paired_differences,
+                                  training_converged)
 from neuralab.claims.training import eval_every, train_arm
 from neuralab.registry import register
 

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from neuralab.claims.base import training_converged, Claim, by_seed, claim_record, combine, decide, paired_differences
+from neuralab.claims.base import (Claim, by_seed, claim_record, combine, decide,
+                                  paired_differences, training_converged)
 from neuralab.components.hypercomplex import PHConv
 from neuralab.claims.train_many import train_many
 from neuralab.config import build_config

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from neuralab.claims.base import training_converged, Claim, claim_record, combine, decide
+from neuralab.claims.base import Claim, claim_record, combine, decide, training_converged
 from neuralab.claims.train_many import train_many
 from neuralab.config import build_config
 from neuralab.data import load_dataset

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
-from neuralab.claims.base import (Progress, Verdict, accuracy_se, by_seed, claim_record, curve,
-                                  decide, flat_tail, mean_std, paired_differences)
+from neuralab.claims.base import (Progress, Verdict, accuracy_se, by_seed, claim_record, decide,
+                                  mean_std, paired_differences)
 from neuralab.compress.finetune import fit
 from neuralab.compress.prune import iterative_pruning
 from neuralab.data.dataset import Dataset, load_dataset
@@ -170,36 +170,3 @@ def over_seeds(seeds: Iterable[int], one_seed: Callable[[int], list[dict[str, An
     return rows
 
 
-FIT_LOSS = 0.02  # a mean batch loss this low has fit the training set (about 98% on the label)
-
-
-def converged(records: Iterable[Mapping[str, Any]], arm: str, **options: Any) -> str | None:
-    """``arm``'s training has converged: its ``batch_loss`` (mean over seeds) is flat over the last
-    10% of the steps (:func:`~neuralab.claims.base.flat_tail`), or it ends below
-    :data:`FIT_LOSS`, the training set fit. (A network that memorizes its training set drives the
-    loss towards zero geometrically, so the relative test alone would never pass.)"""
-    rows = list(records)
-    failed = flat_tail(rows, arm, **options)
-    if failed is None:
-        return None
-    points = curve(rows, arm, "batch_loss")
-    if points and points[max(points)] < FIT_LOSS:
-        return None
-    return failed
-
-
-def first_unconverged(records: Iterable[Mapping[str, Any]], arms: Iterable[str] | None = None,
-                      **options: Any) -> str | None:
-    """:func:`converged` for every arm (default: every arm with a ``batch_loss`` curve); None
-    when all have converged, else the first failure."""
-    rows = list(records)
-    names = arms if arms is not None else sorted({r["run"] for r in rows
-                                                   if r["metric"] == "batch_loss"})
-    names = list(names)
-    if not names:
-        return "no batch_loss curve recorded"
-    for arm in names:
-        failed = converged(rows, arm, **options)
-        if failed:
-            return failed
-    return None

@@ -22,8 +22,8 @@ below 0.02).
 from __future__ import annotations
 
 from neuralab.claims.base import Claim, Progress, Verdict, by_seed, claim_record, mean_std
-from neuralab.claims.compression._compression_setup import (claim_data, first_unconverged,
-                                                            gap_verdict, over_seeds,
+from neuralab.claims.base import training_converged
+from neuralab.claims.compression._compression_setup import (claim_data, gap_verdict, over_seeds,
                                                             seeded_model, single_threaded,
                                                             test_size)
 from neuralab.claims.compression.pruning_dynamic_dnr import RATE, dynamic_dnr, prune_rounds
@@ -84,7 +84,7 @@ class ActivatingWhilePruningClaim(Claim):
         return over_seeds(self.seeds_for(budget), one_seed, progress, say)
 
     def budget_failure(self, records) -> str | None:
-        return first_unconverged(records, ("imp", "imp_ap"))
+        return training_converged(records, ("imp", "imp_ap"))
 
     def check(self, records) -> Verdict:
         rows = list(records)

@@ -30,8 +30,8 @@ from __future__ import annotations
 import statistics
 
 from neuralab.claims.base import Claim, Progress, Verdict, claim_record, combine
+from neuralab.claims.base import training_converged
 from neuralab.claims.compression._compression_setup import (arm_gap, claim_data,
-                                                            first_unconverged,
                                                             gap_verdict, over_seeds,
                                                             seeded_model, single_threaded,
                                                             test_accuracy, test_size,
@@ -100,4 +100,4 @@ class DataDietEL2N(Claim):
                        notes=note)
 
     def budget_failure(self, records) -> str | None:
-        return first_unconverged(records, ("full", "el2n", "random"))
+        return training_converged(records, ("full", "el2n", "random"))

@@ -31,8 +31,8 @@ import copy
 import statistics
 
 from neuralab.claims.base import Claim, Progress, Verdict, by_seed, claim_record, combine
-from neuralab.claims.compression._compression_setup import (claim_data, first_unconverged,
-                                                            gap_verdict, over_seeds,
+from neuralab.claims.base import training_converged
+from neuralab.claims.compression._compression_setup import (claim_data, gap_verdict, over_seeds,
                                                             seeded_model, single_threaded,
                                                             test_accuracy, test_size,
                                                             train_logged)
@@ -104,4 +104,4 @@ class GlobalMagnitudePruning(Claim):
                        "sparsity)", notes=note)
 
     def budget_failure(self, records) -> str | None:
-        return first_unconverged(records)
+        return training_converged(records)

@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 
 from neuralab.claims.base import Claim, Progress, Verdict, claim_record
-from neuralab.claims.compression._compression_setup import (claim_data, first_unconverged,
-                                                            gap_verdict, over_seeds,
+from neuralab.claims.base import training_converged
+from neuralab.claims.compression._compression_setup import (claim_data, gap_verdict, over_seeds,
                                                             seeded_model, single_threaded,
                                                             test_accuracy, test_size,
                                                             train_logged)
@@ -88,4 +88,4 @@ class GradualPruningLargeSparse(Claim):
                            "large-sparse minus small-dense test accuracy at equal non-zeros")
 
     def budget_failure(self, records) -> str | None:
-        return first_unconverged(records, ("large_sparse", "small_dense"))
+        return training_converged(records, ("large_sparse", "small_dense"))

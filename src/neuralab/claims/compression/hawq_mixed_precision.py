@@ -30,8 +30,9 @@ below 0.02).
 from __future__ import annotations
 
 from neuralab.claims.base import Claim, Progress, Verdict, claim_record
+from neuralab.claims.base import training_converged
 from neuralab.claims.compression._compression_setup import (arm_gap, claim_data,
-                                                            first_unconverged, gap_verdict,
+                                                            gap_verdict,
                                                             over_seeds, seeded_model,
                                                             single_threaded, test_accuracy,
                                                             test_size, train_logged)
@@ -101,7 +102,7 @@ class HawqMixedPrecision(Claim):
         return over_seeds(self.seeds_for(budget), one_seed, progress, say)
 
     def budget_failure(self, records) -> str | None:
-        return first_unconverged(records, ("float",))
+        return training_converged(records, ("float",))
 
     def check(self, records) -> Verdict:
         rows = list(records)

@@ -21,8 +21,8 @@ last 10% of steps, or below 0.02).
 from __future__ import annotations
 
 from neuralab.claims.base import Claim, Progress, Verdict, claim_record, combine
-from neuralab.claims.compression._compression_setup import (claim_data, first_unconverged,
-                                                            gap_verdict, iterative_logged,
+from neuralab.claims.base import training_converged
+from neuralab.claims.compression._compression_setup import (claim_data, gap_verdict, iterative_logged,
                                                             over_seeds, seeded_model,
                                                             single_threaded, test_accuracy,
                                                             test_size, train_logged)
@@ -89,4 +89,4 @@ class LotteryTicketRewinding(Claim):
         return combine([a, b], "winning ticket at 89% sparsity; re-initialized mask loses")
 
     def budget_failure(self, records) -> str | None:
-        return first_unconverged(records, ("dense", "ticket", "reinit"))
+        return training_converged(records, ("dense", "ticket", "reinit"))

@@ -28,8 +28,8 @@ import torch
 from scipy.stats import spearmanr
 
 from neuralab.claims.base import Claim, Progress, Verdict, by_seed, claim_record, decide
-from neuralab.claims.compression._compression_setup import (claim_data, first_unconverged,
-                                                            iterative_logged, over_seeds,
+from neuralab.claims.base import training_converged
+from neuralab.claims.compression._compression_setup import (claim_data, iterative_logged, over_seeds,
                                                             seeded_model, single_threaded)
 from neuralab.data.dataset import Dataset
 from neuralab.probes.runner import run_probe
@@ -109,7 +109,7 @@ class PruningDynamicDNR(Claim):
         return over_seeds(self.seeds_for(budget), one_seed, progress, say)
 
     def budget_failure(self, records) -> str | None:
-        return first_unconverged(records, ("imp",))
+        return training_converged(records, ("imp",))
 
     def check(self, records) -> Verdict:
         rows = list(records)

@@ -20,8 +20,8 @@ steps, or below 0.02).
 from __future__ import annotations
 
 from neuralab.claims.base import Claim, Progress, Verdict, claim_record
-from neuralab.claims.compression._compression_setup import (claim_data, first_unconverged,
-                                                            gap_verdict, over_seeds,
+from neuralab.claims.base import training_converged
+from neuralab.claims.compression._compression_setup import (claim_data, gap_verdict, over_seeds,
                                                             seeded_model, single_threaded,
                                                             test_accuracy, test_size,
                                                             train_logged)
@@ -82,4 +82,4 @@ class QuantizedDistillation(Claim):
                            "distilled minus label-only 4-bit student test accuracy")
 
     def budget_failure(self, records) -> str | None:
-        return first_unconverged(records, ("teacher", "distilled", "labels_only"))
+        return training_converged(records, ("teacher", "distilled", "labels_only"))

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from neuralab.claims.base import (Claim, Progress, Verdict, claim_record, combine, decide,
                                   paired_differences)
+from neuralab.claims.base import training_converged
 from neuralab.claims.compression._compression_setup import (arm_gap, claim_data,
-                                                            first_unconverged, gap_verdict,
+                                                            gap_verdict,
                                                             over_seeds, seeded_model,
                                                             single_threaded, test_accuracy,
                                                             test_set_se, test_size,
@@ -73,7 +74,7 @@ class RandomPruningERK(Claim):
         return over_seeds(self.seeds_for(budget), one_seed, progress)
 
     def budget_failure(self, records) -> str | None:
-        return first_unconverged(records)
+        return training_converged(records)
 
     def check(self, records) -> Verdict:
         widths = sorted({int(r["run"].split("/")[1]) for r in records if r["run"].startswith("dense/")})

@@ -26,7 +26,7 @@ import statistics
 from typing import Any
 
 from neuralab.claims.training import train_arm
-from neuralab.claims.base import training_converged, Claim, Progress, Verdict, by_seed, decide
+from neuralab.claims.base import Claim, Progress, Verdict, by_seed, decide, training_converged
 from neuralab.registry import register
 
 NORMS = {"batchnorm": ("batch", "relu"), "evonorm_s0": ("evonorm_s0", "identity")}

@@ -29,7 +29,8 @@ from collections import defaultdict
 from typing import Any
 
 from neuralab.claims.training import char_lm, train_arm
-from neuralab.claims.base import training_converged, Claim, Progress, Verdict, by_seed, claim_record, combine, decide
+from neuralab.claims.base import (Claim, Progress, Verdict, by_seed, claim_record, combine, decide,
+                                  training_converged)
 from neuralab.registry import register
 
 ARMS = {"pre": "pre", "post": "post", "mix": "mix"}

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from neuralab.claims.base import training_converged, Claim, by_seed, decide, paired_differences
+from neuralab.claims.base import Claim, by_seed, decide, paired_differences, training_converged
 from neuralab.claims.train_many import trainer_accuracies
 from neuralab.config import build_config
 from neuralab.registry import register

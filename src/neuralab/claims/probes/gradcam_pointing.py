@@ -29,7 +29,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from neuralab.claims.base import training_converged, Claim, by_seed, claim_record, combine, decide, paired_differences
+from neuralab.claims.base import (Claim, by_seed, claim_record, combine, decide,
+                                  paired_differences, training_converged)
 from neuralab.config import build_config
 from neuralab.data.digits_canvas import digit_scenes
 from neuralab.engine.trainer import train

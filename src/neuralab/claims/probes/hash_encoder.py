@@ -25,7 +25,8 @@ or below 0.02); no quick budget yet, the demo says what to run.
 
 from __future__ import annotations
 
-from neuralab.claims.base import training_converged, Claim, by_seed, claim_record, combine, decide, paired_differences
+from neuralab.claims.base import (Claim, by_seed, claim_record, combine, decide,
+                                  paired_differences, training_converged)
 from neuralab.config import build_config
 from neuralab.data.dataset import load_dataset
 from neuralab.engine.trainer import train

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from neuralab.claims.base import training_converged, Claim, claim_record, combine, decide
+from neuralab.claims.base import Claim, claim_record, combine, decide, training_converged
 from neuralab.data.batching import TensorBatcher
 from neuralab.probes.information_plane import information_plane
 from neuralab.registry import register

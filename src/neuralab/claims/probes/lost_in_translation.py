@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import torch
 
-from neuralab.claims.base import training_converged, Claim, by_seed, claim_record, combine, decide
+from neuralab.claims.base import Claim, by_seed, claim_record, combine, decide, training_converged
 from neuralab.config import build_config
 from neuralab.data.digits_canvas import digit_scenes
 from neuralab.engine.trainer import train

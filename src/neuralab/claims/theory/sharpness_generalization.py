@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import itertools
 
-from neuralab.claims.base import training_converged, Claim, claim_record, combine, decide
+from neuralab.claims.base import Claim, claim_record, combine, decide, training_converged
 from neuralab.config import build_config
 from neuralab.data.dataset import load_dataset
 from neuralab.engine.trainer import train

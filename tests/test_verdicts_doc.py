@@ -55,3 +55,13 @@ def test_the_page_gets_a_new_table_on_top_and_keeps_the_old_ones(tmp_path):
     assert text.count("## Earlier tables") == 1
     assert text.index("## 2026-12-09") < text.index("### 2026-12-02") < text.index(
         "### Verdicts at the full budget")
+
+
+def test_the_table_names_the_claims_it_did_not_re_run(tmp_path):
+    full = RunStore(tmp_path / "full")
+    run_claim("report_toy_claim", "full", store=full)
+    section = render_table(verdict_rows(full), date="2026-12-02",
+                           missing=["zeta_claim", "alpha_claim"])
+    assert ("Not re-run at the full budget for this table (2; their verdicts of record are in "
+            "the earlier tables): `alpha_claim`, `zeta_claim`.") in section
+    assert "Not re-run" not in render_table(verdict_rows(full), date="2026-12-02")

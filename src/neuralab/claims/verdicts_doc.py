@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +92,11 @@ def _cell(text: Any) -> str:
     return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
 
 
-def render_table(rows: list[dict[str, Any]], *, date: str | None = None) -> str:
-    """The new section: header (date, counts, wall time, machine) and the table."""
+def render_table(rows: list[dict[str, Any]], *, date: str | None = None,
+                 missing: Sequence[str] = ()) -> str:
+    """The new section: header (date, counts, wall time, machine) and the table; ``missing``
+    names the registered claims the store has no full run of (their verdict of record stays the
+    one in an earlier table)."""
     date = date or time.strftime("%Y-%m-%d")
     counts: dict[str, int] = {}
     for r in rows:
@@ -108,6 +111,10 @@ def render_table(rows: list[dict[str, Any]], *, date: str | None = None) -> str:
                  + (f", {quick_wall / 60:.1f} min (quick)" if quick_wall else "")
                  + (f", torch {env.get('torch')}, {env.get('threads')} thread(s) per claim on "
                     f"{env.get('cpu')} ({env.get('cpus')} CPUs)" if env else "") + ".")
+    if missing:
+        lines += ["", f"Not re-run at the full budget for this table ({len(missing)}; their "
+                  "verdicts of record are in the earlier tables): "
+                  + ", ".join(f"`{m}`" for m in sorted(missing)) + "."]
     if agree:
         lines.append("")
         lines.append(f"Quick against full: {agree.count('equal')} equal, "

@@ -185,7 +185,7 @@ def verdict_table(results: list) -> str:
             continue
         cmp = ">" if v.direction == "greater" else "<"
         lo, hi = v.interval
-        rows.append((r.claim.id, r.budget, v.verdict, v.decided or "", f"{v.effect:.4g}",
+        rows.append((r.claim.id, r.budget, v.verdict, v.decided or v.measure, f"{v.effect:.4g}",
                      f"[{lo:.3g}, {hi:.3g}]", f"{cmp} {v.threshold:g}", v.n_seeds,
                      f"{r.seconds:.1f}", r.run_id))
     return format_table(("claim", "budget", "verdict", "deciding part", "effect",
@@ -203,9 +203,13 @@ def table(
 ) -> None:
     """Put the full-budget verdicts of a run store on top of the verdicts page (with the quick
     verdicts beside them and the earlier verdicts from the page), keeping earlier tables."""
+    from neuralab.claims.runner import resolve_claims
     from neuralab.claims.verdicts_doc import earlier_verdicts, render_table, update_page, verdict_rows
 
     earlier = earlier_verdicts(out.read_text(encoding="utf-8")) if out.is_file() else {}
     quick = store_at(quick_runs_dir) if quick_runs_dir is not None else None
     rows = verdict_rows(store_at(runs_dir), quick, earlier)
-    typer.echo(f"{len(rows)} claims written to {update_page(out, render_table(rows))}")
+    missing = sorted(set(resolve_claims([], all_claims=True)) - {r["claim"] for r in rows})
+    section = render_table(rows, missing=missing)
+    typer.echo(f"{len(rows)} claims written to {update_page(out, section)}"
+               + (f" ({len(missing)} without a full run in this store)" if missing else ""))

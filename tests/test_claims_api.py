@@ -209,3 +209,14 @@ def test_training_converged_judges_every_arm_with_a_loss_curve():
     # a named arm without a curve cannot show that it converged
     assert training_converged(flat + only_accuracy, arms=["a"]) is None
     assert "x: no training-loss curve" in training_converged(flat, arms=["a", "x"])
+
+
+def test_training_converged_with_an_absolute_tolerance():
+    from neuralab.claims.base import training_converged
+
+    # near zero a loss can halve and still have converged: moved by 0.03 -> 0.022 (27%), 0.008
+    near_zero = [claim_record("a", s, "batch_loss", v, step=10 * i) for s in range(2)
+                 for i, v in enumerate([1.0, 0.6, 0.3, 0.2, 0.1, 0.06, 0.04, 0.035, 0.03, 0.022])]
+    assert "a: batch_loss still moving at the end (0.03 -> 0.022)" in training_converged(near_zero)
+    assert training_converged(near_zero, abs_tol=0.01) is None
+    assert "still moving" in training_converged(near_zero, abs_tol=0.005)

@@ -320,10 +320,11 @@ def paired_accuracy_se(correct_a: Sequence[Sequence[float]],
 
 
 def flat_tail(records: Sequence[Mapping[str, Any]], arm: str, metric: str = "batch_loss", *,
-              tail: float = 0.1, rel_tol: float = 0.05) -> str | None:
+              tail: float = 0.1, rel_tol: float = 0.05, abs_tol: float = 0.0) -> str | None:
     """The common precondition "``arm`` has converged": its ``metric`` (averaged over seeds)
-    over the last ``tail`` of the recorded steps is within ``rel_tol`` (relative) of its mean over
-    the ``tail`` before. None when it holds, else what failed."""
+    over the last ``tail`` of the recorded steps is within ``rel_tol`` (relative) or ``abs_tol``
+    (absolute: a loss near zero halving from 0.004 to 0.002 has converged although it moved by
+    half) of its mean over the ``tail`` before. None when it holds, else what failed."""
     points = curve(records, arm, metric)
     if len(points) < 4:
         return f"{arm}: too few {metric} points to judge convergence ({len(points)})"
@@ -335,7 +336,7 @@ def flat_tail(records: Sequence[Mapping[str, Any]], arm: str, metric: str = "bat
     a, b = statistics.fmean(end), statistics.fmean(prev)
     if not (math.isfinite(a) and math.isfinite(b)):
         return f"{arm}: {metric} is not finite at the end"
-    if abs(a - b) > rel_tol * max(abs(b), 1e-12):
+    if abs(a - b) > max(rel_tol * max(abs(b), 1e-12), abs_tol):
         return f"{arm}: {metric} still moving at the end ({b:.4g} -> {a:.4g})"
     return None
 
@@ -367,13 +368,13 @@ FITTED_LOSS = 0.02
 
 
 def training_converged(records: Sequence[Mapping[str, Any]], arms: Iterable[str] | None = None,
-                       ) -> str | None:
+                       *, abs_tol: float = 0.0) -> str | None:
     """The generic precondition "every trained arm has converged": each arm's training loss
     (``batch_loss``, else ``train_loss``, averaged over seeds) is flat over the last 10% of its
-    recorded steps (:func:`flat_tail`) or ends below ``FITTED_LOSS`` (the training set fitted,
-    where a loss falling geometrically towards zero never looks flat). None when it holds; what
-    failed otherwise, including when no arm (or a named one in ``arms``) recorded a training-loss
-    curve to judge."""
+    recorded steps (:func:`flat_tail`, with its ``abs_tol``) or ends below ``FITTED_LOSS`` (the
+    training set fitted, where a loss falling geometrically towards zero never looks flat). None
+    when it holds; what failed otherwise, including when no arm (or a named one in ``arms``)
+    recorded a training-loss curve to judge."""
     rows = list(records)
     names = list(arms) if arms is not None else sorted({r["run"] for r in rows})
     judged = 0
@@ -387,7 +388,7 @@ def training_converged(records: Sequence[Mapping[str, Any]], arms: Iterable[str]
         points = curve(rows, arm, metric)
         if points[max(points)] < FITTED_LOSS:
             continue
-        failed = flat_tail(rows, arm, metric)
+        failed = flat_tail(rows, arm, metric, abs_tol=abs_tol)
         if failed:
             return failed
     if not judged:

@@ -1,15 +1,15 @@
 """Shared pieces of the probe claims: the training-loss curve a claim records to judge its
-precondition, and the convergence checks (:mod:`neuralab.claims.sequence._setup`)."""
+precondition (:func:`~neuralab.claims.base.training_converged`) and how often to record it."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from neuralab.claims.base import claim_record
-from neuralab.claims.sequence._setup import all_settled, loss_points, settled
+from neuralab.claims.sequence._setup import loss_points
 from neuralab.engine.trainer import TrainResult
 
-__all__ = ["all_settled", "loss_curve", "loss_points", "settled"]
+__all__ = ["loss_curve", "loss_points"]
 
 
 def loss_curve(result: TrainResult, arm: str, seed: int,

@@ -220,3 +220,13 @@ def test_training_converged_with_an_absolute_tolerance():
     assert "a: batch_loss still moving at the end (0.03 -> 0.022)" in training_converged(near_zero)
     assert training_converged(near_zero, abs_tol=0.01) is None
     assert "still moving" in training_converged(near_zero, abs_tol=0.005)
+
+
+def test_every_registered_claim_implements_run_check_and_its_precondition():
+    from neuralab.claims.base import Claim
+    from neuralab.claims.runner import get_claim, resolve_claims
+
+    for claim_id in resolve_claims([], all_claims=True):
+        cls = type(get_claim(claim_id))
+        for method in ("run", "check", "budget_failure"):
+            assert getattr(cls, method) is not getattr(Claim, method), (claim_id, method)

@@ -33,9 +33,16 @@ def check_smoke_result(result, arms: dict[str, tuple[str, ...]], *, parts: int =
         assert checked.effect == statistics.fmean(effects)
     # the verdict is a function of the records alone (so the report can trust the store)
     assert result.claim.verdict(result.records, "smoke").to_dict() == verdict.to_dict()
+    check_precondition_judged(result)
+    return result
+
+
+def check_precondition_judged(result):
+    """The claim's precondition can be judged from its smoke records: a phrase or None, and a
+    claim judged by its training-loss curves records them (at smoke they may be short)."""
     failed = result.claim.budget_failure(result.records)
     assert failed is None or (isinstance(failed, str) and failed)
-    return result
+    assert "no training-loss curve recorded" not in (failed or ""), failed
 
 
 def smoke(claim_id: str, arms: dict[str, tuple[str, ...]], *, parts: int = 0, finite: bool = True):

@@ -3,6 +3,7 @@ import torch
 from neuralab.claims import VERDICTS, by_seed, run_claim
 from neuralab.claims.probes.gradcam_pointing import ink_map
 from neuralab.probes.class_activation import pointing_hits
+from smoke_check import check_precondition_judged
 
 
 def test_the_ink_map_points_at_the_brightest_blob():
@@ -13,6 +14,7 @@ def test_the_ink_map_points_at_the_brightest_blob():
 
 def test_smoke():
     result = run_claim("gradcam_pointing", "smoke")
+    check_precondition_judged(result)
     for arm in ("gradcam", "eigencam", "ink", "random"):
         assert set(by_seed(result.records, arm, "hit_rate")) == {0, 1}
     assert result.claim.check(result.records).verdict in VERDICTS and len(result.verdict.parts) == 2

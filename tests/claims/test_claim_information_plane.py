@@ -1,5 +1,6 @@
 from neuralab.claims import VERDICTS, claim_record, run_claim
 from neuralab.claims.probes.information_plane import LAST, compression, twelve_bit_task
+from smoke_check import check_precondition_judged
 
 
 def test_the_twelve_bit_task_and_the_compression_measure():
@@ -12,6 +13,7 @@ def test_the_twelve_bit_task_and_the_compression_measure():
 
 def test_smoke():
     result = run_claim("information_plane", "smoke")
+    check_precondition_judged(result)
     assert {r["run"] for r in result.records} == {"tanh", "relu"}
     assert result.verdict.verdict == "smoke check" and len(result.verdict.parts) == 2
     assert result.claim.check(result.records).verdict in VERDICTS

@@ -1,5 +1,6 @@
 from neuralab.claims import VERDICTS, by_seed, claim_record, run_claim
 from neuralab.claims.theory.neural_collapse import NeuralCollapse
+from smoke_check import check_precondition_judged
 
 
 def test_verdict_reads_the_drop_within_the_terminal_phase():
@@ -16,6 +17,7 @@ def test_verdict_reads_the_drop_within_the_terminal_phase():
 
 def test_smoke():
     result = run_claim("neural_collapse", "smoke")
+    check_precondition_judged(result)
     assert set(by_seed(result.records, "mlp", "nc1")) == {0, 1}
     assert result.claim.check(result.records).verdict in VERDICTS and len(result.verdict.parts) == 2
     assert result.claim.verdict(result.records, "smoke").to_dict() == result.verdict.to_dict()

@@ -2,6 +2,7 @@ import pytest
 
 from neuralab.claims import VERDICTS, claim_record, run_claim
 from neuralab.claims.theory.sharpness_generalization import SharpnessGeneralization
+from smoke_check import check_precondition_judged
 
 
 def test_kendall_taus_of_a_population():
@@ -18,6 +19,7 @@ def test_kendall_taus_of_a_population():
 
 def test_smoke():
     result = run_claim("sharpness_generalization", "smoke")
+    check_precondition_judged(result)
     assert {r["run"] for r in result.records} == {"lr0.02/b16/wd0", "lr0.02/b128/wd0",
                                                   "lr0.2/b16/wd0", "lr0.2/b128/wd0"}
     assert result.verdict.verdict == "smoke check" and len(result.verdict.parts) == 2

@@ -2,10 +2,12 @@
 
 from neuralab.claims import claim_record, get_claim, run_claim
 from neuralab.claims.architectures.deeper_gnns import ARMS
+from smoke_check import check_precondition_judged
 
 
 def test_deeper_gnns_smoke():
     result = run_claim("deeper_gnns", "smoke")
+    check_precondition_judged(result)
     assert {r["run"] for r in result.records} == set(ARMS)
     assert len(result.verdict.parts) == 3
 

@@ -4,10 +4,12 @@ import math
 
 from neuralab.claims import claim_record, get_claim, run_claim
 from neuralab.claims.architectures.hypernetwork_mip import EVERY, steps_to_target
+from smoke_check import check_precondition_judged
 
 
 def test_hypernetwork_mip_smoke():
     result = run_claim("hypernetwork_mip", "smoke")
+    check_precondition_judged(result)
     arms = {r["run"] for r in result.records}
     assert arms == {"default/lr0.001", "default/lr0.03", "mip/lr0.001", "mip/lr0.03"}
     assert len(result.verdict.parts) == 2

@@ -2,10 +2,12 @@
 
 from neuralab.claims import claim_record, run_claim
 from neuralab.claims.architectures.kan_scaling import scaling_slope
+from smoke_check import check_precondition_judged
 
 
 def test_kan_scaling_smoke():
     result = run_claim("kan_scaling", "smoke")
+    check_precondition_judged(result)
     arms = {r["run"] for r in result.records}
     assert arms == {"kan", "mlp"}
     assert len(result.verdict.parts) == 2

@@ -6,10 +6,12 @@ from neuralab.claims import run_claim
 from neuralab.claims.architectures.phm_parameters import hypercomplex_ratio
 from neuralab.data.dataset import DataSpec
 from neuralab.models import build_model
+from smoke_check import check_precondition_judged
 
 
 def test_phm_smoke():
     result = run_claim("phm_parameters", "smoke")
+    check_precondition_judged(result)
     assert {r["run"] for r in result.records} == {"real", "phc", "quaternion"}
     assert len(result.verdict.parts) == 3
     assert result.claim.check(result.records).parts[2].verdict == "reproduced"  # exact counts

@@ -1,13 +1,18 @@
 """The SortedNet claim at smoke budget, and its verdict on constructed records."""
 
 from neuralab.claims import claim_record, get_claim, run_claim
+from smoke_check import check_precondition_judged
 
 
 def test_sortednet_smoke():
     result = run_claim("sortednet_subnetworks", "smoke")
-    widths = {r["step"] for r in result.records if r["run"] == "sorted"}
+    check_precondition_judged(result)
+    widths = {r["step"] for r in result.records
+              if r["run"] == "sorted" and r["metric"] == "test_accuracy"}
     assert widths == {64, 128}
-    assert {r["run"] for r in result.records} == {"sorted", "separate"}
+    assert {r["run"] for r in result.records} == {"sorted", "separate", "separate/w64",
+                                                  "separate/w128"}
+    assert {r["metric"] for r in result.records if r["run"] == "separate/w64"} == {"batch_loss"}
     assert len(result.verdict.parts) == 2
 
 

@@ -381,6 +381,10 @@ def training_converged(records: Sequence[Mapping[str, Any]], arms: Iterable[str]
     for arm in names:
         metric = next((m for m in LOSS_CURVES if len(curve(rows, arm, m)) >= 4), None)
         if metric is None:
+            short = next((m for m in LOSS_CURVES if curve(rows, arm, m)), None)
+            if short is not None:  # recorded, but too rarely to judge
+                return (f"{arm}: too few {short} points to judge convergence "
+                        f"({len(curve(rows, arm, short))})")
             if arms is not None:  # a named arm must show that it converged
                 return f"{arm}: no training-loss curve recorded to judge convergence"
             continue

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -29,6 +29,9 @@ from neuralab.engine.trainer import TrainResult, Trainer
 from neuralab.probes.runner import run_probe
 from neuralab.seed import derive_seed, seeded
 
+if TYPE_CHECKING:
+    from neuralab.engine.population import MemberResult
+
 ProbeSpec = tuple[str, Mapping[str, Any]]  # (registered probe, hyper-parameters)
 SHOWN_METRICS = ("batch_loss", "train_loss", "train_accuracy", "test_loss", "test_accuracy")
 
@@ -36,6 +39,16 @@ SHOWN_METRICS = ("batch_loss", "train_loss", "train_accuracy", "test_loss", "tes
 def eval_every(steps: int, points: int = 20, minimum: int = 10) -> int:
     """An evaluation interval giving about ``points`` points on a curve (no closer than ``minimum``)."""
     return max(minimum, steps // points)
+
+
+def loss_curve(result: TrainResult | MemberResult, arm: str, seed: int,
+               metric: str = "batch_loss") -> list[dict[str, Any]]:
+    """The claim records of a run's (or a population member's) training-loss curve, one per
+    evaluation (train with
+    ``train.eval_every`` = :func:`eval_every` for a curve the precondition
+    :func:`~neuralab.claims.base.training_converged` can judge)."""
+    return [claim_record(arm, seed, metric, r["value"], step=r["step"]) for r in result.records
+            if r["metric"] == metric and r.get("layer") is None]
 
 
 def char_lm(*, steps: int, n_layers: int, d_model: int = 64, seq_len: int = 64,

@@ -46,12 +46,14 @@ def distillation(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
 def train_sampled(model: nn.Module, data: Dataset, sample: Callable[[random.Random], Sequence[Enter]],
                   *, steps: int, lr: float, batch_size: int, seed: int,
                   teacher: nn.Module | None = None, kd_weight: float = 0.0) -> list[dict[str, Any]]:
-    """Adam on the mean loss of the sub-networks ``sample(rng)`` draws at each step."""
+    """Adam on the mean loss of the sub-networks ``sample(rng)`` draws at each step. Returns the
+    ``batch_loss`` curve: ten records, each the mean over the steps since the previous one."""
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     rng = random.Random(derive_seed(seed, "subnetworks"))
     batches = minibatches(data, batch_size, seed)
     model.train()
     rows = []
+    interval = [0.0, 0]  # loss sum and steps since the last record
     for step in range(steps):
         x, y = next(batches)
         target = None
@@ -72,8 +74,10 @@ def train_sampled(model: nn.Module, data: Dataset, sample: Callable[[random.Rand
         if not math.isfinite(total):
             raise DivergedError(step, total)
         opt.step()
+        interval = [interval[0] + total, interval[1] + 1]
         if (step + 1) % max(1, steps // 10) == 0 or step + 1 == steps:
-            rows.append(record(None, step + 1, "batch_loss", total))
+            rows.append(record(None, step + 1, "batch_loss", interval[0] / interval[1]))
+            interval = [0.0, 0]
     return rows
 
 

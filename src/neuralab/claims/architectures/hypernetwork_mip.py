@@ -24,9 +24,14 @@ measured every 25 steps.
 
 Seeds: the 3-seed pilot at the full budget (``docs/verdicts.md``) has spread 1.374 at distance
 4.164 from the threshold: ``seeds_needed(1.374, 4.164) = 5``; 5 seeds. The verdict is the fixed
-rule (two one-sided 95% Student-t bounds). Precondition: every trained arm has converged
-(:func:`~neuralab.claims.base.training_converged`: training loss flat over the last 10% of steps,
-or below 0.02); no quick budget yet, the demo says what to run.
+rule (two one-sided 95% Student-t bounds). Precondition: MIP at the smallest learning rate
+brings the grid cross-entropy below 0.3 within the budget on every seed, so that ``faster`` is a
+measured ratio and not two censored counts (the default arms are not required to converge: that
+they may not is the claim; a run that never gets there is censored at budget + 25 steps, which
+only shrinks the ratio). Protocol change: the generic "every arm's training loss flat at the end"
+could not be judged here (no per-step training loss is recorded, only the grid cross-entropy)
+and would have required the unstable arms to converge. No quick budget yet, the demo says what
+to run.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from neuralab.claims.base import Claim, claim_record, combine, decide, training_converged
+from neuralab.claims.base import Claim, claim_record, combine, decide
 from neuralab.data import load_dataset
 from neuralab.models import build_model
 from neuralab.models.hypernetwork import HyperNetwork
@@ -104,8 +109,8 @@ class HypernetworkMip(Claim):
     statement = ("Hypernetworks with the magnitude-invariant parametrization converge faster and "
                  "more stably than with the default parametrization.")
     seeds = tuple(range(5))
-    precondition = ("every trained arm has converged: training loss flat over the last 10% of "
-                    "steps, or below 0.02")
+    precondition = ("MIP at the smallest learning rate reaches grid cross-entropy < 0.3 within the "
+                    "budget on every seed")
     thresholds = {"faster": 0.0, "stable": 0.0}
     budgets = {"smoke": {"seeds": 2, "steps": 25, "lrs": (1e-3, 3e-2)}, "full": {"steps": 1500, "lrs": LRS}}
 
@@ -150,4 +155,13 @@ class HypernetworkMip(Claim):
         ], "MIP hypernetworks converge faster and more stably")
 
     def budget_failure(self, records):
-        return training_converged(records)
+        base = min((r["run"] for r in records if r["run"].startswith("mip/lr")),
+                   key=lambda a: float(a.split("/lr")[1]), default=None)
+        if base is None:
+            return "no MIP arm recorded"
+        steps = max(r["step"] for r in records if r["metric"] == "grid_loss")
+        late = sorted(int(r["member"]) for r in records if r["run"] == base
+                      and r["metric"] == "steps_to_target" and r["value"] > steps)
+        if late:
+            return f"{base} did not reach grid CE < {TARGET} within {steps} steps (seeds {late})"
+        return None

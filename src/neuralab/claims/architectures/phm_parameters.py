@@ -34,6 +34,7 @@ from neuralab.claims.base import (Claim, by_seed, claim_record, combine, decide,
                                   paired_differences, training_converged)
 from neuralab.components.hypercomplex import PHConv
 from neuralab.claims.train_many import train_many
+from neuralab.claims.training import eval_every, loss_curve
 from neuralab.config import build_config
 from neuralab.registry import register
 
@@ -44,7 +45,7 @@ ARMS = {
     "quaternion": ["model.name=phc_cnn", f"model.n={N}", "model.algebra=quaternion"],
 }
 COMMON = ["data.name=mnist1d", "model.channels=32", "model.depth=3", "model.kernel_size=5",
-          "optim.name=adam", "optim.lr=3e-3", "train.batch_size=128", "train.eval_every=0"]
+          "optim.name=adam", "optim.lr=3e-3", "train.batch_size=128"]
 
 
 def hypercomplex_ratio(model) -> float:
@@ -69,15 +70,16 @@ class PhmParameters(Claim):
     def run(self, budget: str, progress=None) -> list[dict[str, Any]]:
         steps = self.budget(budget)["steps"]
         runs = [(arm, seed) for arm in ARMS for seed in self.seeds_for(budget)]
-        configs = [build_config(overrides=COMMON + ARMS[arm] + [f"train.steps={steps}",
-                                                                 f"seed={seed}"])
+        configs = [build_config(overrides=COMMON + ARMS[arm] + [
+            f"train.steps={steps}", f"train.eval_every={eval_every(steps)}", f"seed={seed}"])
                    for arm, seed in runs]
         rows = []
         for (arm, seed), result in zip(runs, train_many(configs)):
             model = result.model()
             rows += [claim_record(arm, seed, "test_accuracy",
                                   result.metrics.get("test_accuracy", float("nan"))),
-                     claim_record(arm, seed, "params", model.num_parameters())]
+                     claim_record(arm, seed, "params", model.num_parameters()),
+                     *loss_curve(result, arm, seed)]
             if arm == "phc":
                 rows.append(claim_record(arm, seed, "phc_param_ratio", hypercomplex_ratio(model)))
         if progress:

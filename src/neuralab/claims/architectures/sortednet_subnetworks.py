@@ -31,6 +31,7 @@ from typing import Any
 
 from neuralab.claims.base import Claim, claim_record, combine, decide, training_converged
 from neuralab.claims.train_many import train_many
+from neuralab.claims.training import eval_every, loss_curve
 from neuralab.config import build_config
 from neuralab.data import load_dataset
 from neuralab.models import build_model
@@ -65,6 +66,8 @@ class SortedNetSubnetworks(Claim):
                                       batch_size=BATCH, seed=seed, width_levels=b["levels"],
                                       samples_per_step=2)
             for r in trained:
+                if r["metric"] == "batch_loss":
+                    rows.append(claim_record("sorted", seed, "batch_loss", r["value"], step=r["step"]))
                 if r["metric"] == "test_accuracy":
                     width = int(r["layer"].split("_")[0][1:])
                     rows.append(claim_record("sorted", seed, "test_accuracy", r["value"], step=width))
@@ -74,10 +77,12 @@ class SortedNetSubnetworks(Claim):
         configs = [build_config(overrides=[
             "data.name=mnist1d", "model.name=mlp", f"model.width={width}", f"model.depth={DEPTH}",
             "optim.name=adam", f"optim.lr={LR}", f"train.batch_size={BATCH}",
-            f"train.steps={b['steps']}", "train.eval_every=0", f"seed={seed}"]) for seed, width in runs]
+            f"train.steps={b['steps']}", f"train.eval_every={eval_every(b['steps'])}",
+            f"seed={seed}"]) for seed, width in runs]
         for (seed, width), result in zip(runs, train_many(configs)):
             rows.append(claim_record("separate", seed, "test_accuracy",
                                      result.metrics.get("test_accuracy", float("nan")), step=width))
+            rows += loss_curve(result, f"separate/w{width}", seed)
         return rows
 
     def check(self, records):

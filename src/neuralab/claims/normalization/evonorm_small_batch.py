@@ -25,7 +25,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from neuralab.claims.training import train_arm
+from neuralab.claims.training import eval_every, train_arm
 from neuralab.claims.base import Claim, Progress, Verdict, by_seed, decide, training_converged
 from neuralab.registry import register
 
@@ -38,7 +38,7 @@ def cnn_config(norm: str, activation: str, batch_size: int, steps: int) -> dict[
             "model": {"name": "cnn", "channels": 32, "depth": 3, "norm": norm,
                       "activation": activation},
             "optim": {"name": "adam", "lr": 1e-3},
-            "train": {"steps": steps, "batch_size": batch_size, "eval_every": 0}}
+            "train": {"steps": steps, "batch_size": batch_size, "eval_every": eval_every(steps)}}
 
 
 @register("claim", "evonorm_small_batch", paper="Evolving Normalization-Activation Layers",

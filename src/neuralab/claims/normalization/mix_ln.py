@@ -90,10 +90,10 @@ class MixLN(Claim):
                           direction="less", notes=_means(loss, "test loss"))
         return combine([uniform, no_worse], "Mix-LN: gradient uniformity and loss")
 
+    def budget_failure(self, records):
+        return training_converged(records)
+
 
 def _means(values: dict[str, dict[int, float]], what: str) -> str:
     return ", ".join(f"{what} {arm} {statistics.fmean(v.values()):.4g}"
                      for arm, v in values.items() if v)
-
-    def budget_failure(self, records):
-        return training_converged(records)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from neuralab.claims.base import (Claim, by_seed, claim_record, combine, decide, paired_differences,
                                   training_converged)
-from neuralab.claims.probes._setup import loss_curve
+from neuralab.claims.training import loss_curve
 from neuralab.config import build_config
 from neuralab.data.dataset import load_dataset
 from neuralab.engine.trainer import train

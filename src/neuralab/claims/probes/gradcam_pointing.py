@@ -31,6 +31,7 @@ import torch.nn.functional as F
 
 from neuralab.claims.base import (Claim, by_seed, claim_record, combine, decide,
                                   paired_differences, training_converged)
+from neuralab.claims.training import eval_every, loss_curve
 from neuralab.config import build_config
 from neuralab.data.digits_canvas import digit_scenes
 from neuralab.engine.trainer import train
@@ -70,7 +71,8 @@ class GradCamPointing(Claim):
                 f"data.background={TEXTURE}", "data.distractor=true", "model.name=cnn",
                 "model.channels=16", "model.depth=3", "model.kernel_size=5", "model.stride=1",
                 "model.pool=max", "optim.name=adam", "optim.lr=1e-3", "train.batch_size=64",
-                f"train.steps={b['steps']}", "train.eval_every=0", "train.eval_train_examples=0",
+                f"train.steps={b['steps']}", f"train.eval_every={eval_every(b['steps'])}",
+                "train.eval_train_examples=0",
                 f"seed={seed}"])
             result = train(config, progress="none")
             scenes, labels, boxes = digit_scenes("test", seed=seed, canvas=CANVAS,
@@ -84,6 +86,7 @@ class GradCamPointing(Claim):
                 records.append(claim_record(arm, seed, "hit_rate", float(h.double().mean())))
             records.append(claim_record("random", seed, "hit_rate", 64 / CANVAS ** 2))
             records.append(claim_record("gradcam", seed, "test_accuracy", result.metrics["test_accuracy"]))
+            records += loss_curve(result, "gradcam", seed)  # the trained CNN's curve
             if progress:
                 progress(f"seed {seed}: accuracy {result.metrics['test_accuracy']:.3f}, hit rates "
                          + "  ".join(f"{k} {float(v.double().mean()):.3f}" for k, v in hits.items()))
@@ -99,4 +102,4 @@ class GradCamPointing(Claim):
         return combine(parts, "Grad-CAM pointing game")
 
     def budget_failure(self, records):
-        return training_converged(records)
+        return training_converged(records, ["gradcam"])

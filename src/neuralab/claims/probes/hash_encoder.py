@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from neuralab.claims.base import (Claim, by_seed, claim_record, combine, decide,
                                   paired_differences, training_converged)
+from neuralab.claims.training import eval_every, loss_curve
 from neuralab.config import build_config
 from neuralab.data.dataset import load_dataset
 from neuralab.engine.trainer import train
@@ -62,7 +63,8 @@ class HashEncoder(Claim):
                 config = build_config(overrides=[
                     "data.name=digits", "model.name=mlp", f"model.width={width}", "model.depth=2",
                     "optim.name=adam", "optim.lr=1e-3", "train.batch_size=64",
-                    f"train.steps={b['steps']}", "train.eval_every=0", f"seed={seed}"])
+                    f"train.steps={b['steps']}", f"train.eval_every={eval_every(b['steps'])}",
+                    f"seed={seed}"])
                 result = train(config, progress="none")
                 train_codes = activation_codes(result.model, data.x_train)
                 test_codes = activation_codes(result.model, data.x_test)
@@ -76,6 +78,7 @@ class HashEncoder(Claim):
                     "test_accuracy": result.metrics["test_accuracy"],
                 }
                 records += [claim_record(arm, seed, k, v) for k, v in metrics.items()]
+                records += loss_curve(result, arm, seed)
                 if progress:
                     progress(f"seed {seed} {arm}: " + "  ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
         return records

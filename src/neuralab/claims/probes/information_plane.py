@@ -70,7 +70,8 @@ class FunnelNet(nn.Module):
 
 
 def train_and_trace(activation: str, seed: int, steps: int, eval_every: int) -> list[dict]:
-    """Train one network; return the information-plane trajectory of every hidden layer."""
+    """Train one network; return the information-plane trajectory of every hidden layer (and the
+    training accuracy, and the mean training loss since the previous evaluation)."""
     x, y = twelve_bit_task(0)
     perm = torch.randperm(len(x), generator=generator(derive_seed(seed, "split")))
     train_idx = perm[: int(0.85 * len(x))]
@@ -80,8 +81,13 @@ def train_and_trace(activation: str, seed: int, steps: int, eval_every: int) -> 
     batcher = TensorBatcher(len(train_idx), 256, derive_seed(seed, "data"))
     low, high = (-1.0, 1.0) if activation == "tanh" else (0.0, None)
     arm, records = activation, []
+    interval = [0.0, 0]  # training-loss sum and steps since the last evaluation
     for step in range(steps + 1):
         if step % eval_every == 0 or step == steps:
+            if interval[1]:
+                records.append(claim_record(arm, seed, "batch_loss", interval[0] / interval[1],
+                                            step=step))
+                interval = [0.0, 0]
             for layer, (ixt, ity) in information_plane(net, x, y, low=low, high=high).items():
                 records += [claim_record(arm, seed, "I(X;T)", ixt, step=step, layer=layer),
                             claim_record(arm, seed, "I(T;Y)", ity, step=step, layer=layer)]
@@ -95,6 +101,7 @@ def train_and_trace(activation: str, seed: int, steps: int, eval_every: int) -> 
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        interval = [interval[0] + float(loss.detach()), interval[1] + 1]
     return records
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import torch
 
 from neuralab.claims.base import Claim, by_seed, claim_record, combine, decide, training_converged
+from neuralab.claims.training import eval_every, loss_curve
 from neuralab.config import build_config
 from neuralab.data.digits_canvas import digit_scenes
 from neuralab.engine.trainer import train
@@ -87,13 +88,16 @@ class LostInTranslation(Claim):
                 f"data.crop={CROP}", f"data.spread={SPREAD}", f"data.background={TEXTURE}",
                 "model.name=cnn", "model.channels=32", "model.depth=3", "model.kernel_size=3",
                 "optim.name=adam", "optim.lr=1e-3", "train.batch_size=64",
-                f"train.steps={b['steps']}", "train.eval_every=0", f"seed={seed}"])
-            model = train(config, progress="none").model
+                f"train.steps={b['steps']}", f"train.eval_every={eval_every(b['steps'])}",
+                f"seed={seed}"])
+            result = train(config, progress="none")
+            model = result.model
             scenes, labels, _ = digit_scenes("test", seed=seed, canvas=SCENE, spread=SPREAD,
                                              background=TEXTURE)
             n = b["test_examples"] or len(labels)
             metrics = measure(model, scenes[:n], labels[:n])
             records += [claim_record("cnn", seed, k, v) for k, v in metrics.items()]
+            records += loss_curve(result, "cnn", seed)
             if progress:
                 progress(f"seed {seed}: " + "  ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
         return records

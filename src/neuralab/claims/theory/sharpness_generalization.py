@@ -28,6 +28,7 @@ from __future__ import annotations
 import itertools
 
 from neuralab.claims.base import Claim, claim_record, combine, decide, training_converged
+from neuralab.claims.training import eval_every, loss_curve
 from neuralab.config import build_config
 from neuralab.data.dataset import load_dataset
 from neuralab.engine.trainer import train
@@ -69,7 +70,7 @@ class SharpnessGeneralization(Claim):
                     "data.name=digits", "model.name=mlp", "model.width=128", "model.depth=2",
                     "optim.name=sgd", f"optim.lr={lr}", f"optim.weight_decay={wd}",
                     f"train.batch_size={batch}", f"train.steps={b['steps']}",
-                    "train.eval_every=0", f"seed={seed}"])
+                    f"train.eval_every={eval_every(b['steps'])}", f"seed={seed}"])
                 result = train(config, progress="none")
                 data = result.model, *_sharpness_batch(config)
                 sharp = adaptive_sharpness(*data, rho=RHO, steps=b["sharpness_steps"], seed=seed)
@@ -80,6 +81,7 @@ class SharpnessGeneralization(Claim):
                     "lr": lr, "batch_size": batch, "weight_decay": wd, "sharpness": sharp,
                     "hessian_top_eigenvalue": lam, "test_error": 1 - m["test_accuracy"],
                     "train_error": 1 - m["train_accuracy"], "train_loss": m["train_loss"]}.items()]
+                records += loss_curve(result, arm, seed)
                 if progress:
                     progress(f"seed {seed} {arm}: sharpness {sharp:.4g}, lambda_max {lam:.4g}, "
                              f"test error {1 - m['test_accuracy']:.3f}")
@@ -103,6 +105,9 @@ class SharpnessGeneralization(Claim):
                         "|tau(sharpness, lr)| minus |tau(sharpness, test error)|")]
         return combine(parts, "sharpness vs generalization")
 
+    def budget_failure(self, records):
+        return training_converged(records)
+
 
 def _tau(a: list[float], b: list[float]) -> float:
     from scipy.stats import kendalltau
@@ -114,6 +119,3 @@ def _tau(a: list[float], b: list[float]) -> float:
 def _sharpness_batch(config):
     data = load_dataset(config.data.name, **config.data.params)
     return data.x_train[:SHARPNESS_EXAMPLES], data.y_train[:SHARPNESS_EXAMPLES]
-
-    def budget_failure(self, records):
-        return training_converged(records)

@@ -1,0 +1,37 @@
+"""docs/coverage.md lists exactly the registered parts and claims."""
+
+from collections import defaultdict
+from pathlib import Path
+
+from neuralab.catalog import catalog
+
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "coverage.md"
+
+
+def _table(header: str, groups: dict[str, list[str]]) -> str:
+    lines = [f"| {header} |", "|---|---|---|"]
+    for key in sorted(groups):
+        names = ", ".join(f"`{n}`" for n in sorted(groups[key]))
+        lines.append(f"| {key} | {len(groups[key])} | {names} |")
+    return "\n".join(lines)
+
+
+def _section(text: str, name: str) -> str:
+    start = text.index(f"<!-- {name} table: generated")
+    body = text[text.index("\n", start) + 1:text.index(f"<!-- end {name} table -->")]
+    return body.strip()
+
+
+def test_the_coverage_page_lists_every_registered_part_and_claim():
+    parts: dict[str, list[str]] = defaultdict(list)
+    claims: dict[str, list[str]] = defaultdict(list)
+    for e in catalog():
+        if e["kind"] == "claim":
+            claims[e["module"].split(".")[2]].append(e["name"])
+        else:
+            parts[e["kind"]].append(e["name"])
+    text = PAGE.read_text(encoding="utf-8")
+    expected_parts = _table("kind | registered | names", parts)
+    expected_claims = _table("theme | claims | ids", claims)
+    assert _section(text, "parts") == expected_parts, f"paste into docs/coverage.md:\n{expected_parts}"
+    assert _section(text, "claims") == expected_claims, f"paste into docs/coverage.md:\n{expected_claims}"

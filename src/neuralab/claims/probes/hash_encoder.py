@@ -14,7 +14,11 @@ input is the on/off pattern of all hidden units. The verdict uses the wide netwo
 2. 1-nearest-neighbour (Hamming) on codes, fitted on the training codes, minus the network's own
    test accuracy > -0.05.
 
-A narrow network (width 8) is trained and measured alongside for the report (no verdict).
+A narrow network (width 8) is trained and measured alongside for the report (no verdict). An
+untrained control: the same two architectures at their initialization, measured the same way
+(unique-code share and 1-NN on codes, in the verdict's notes, not in the verdict) — unique codes
+are near certain even without training when there are many units, so the control says how much
+of part 1 is training's doing.
 
 Seeds: the 3-seed pilot at the full budget (``docs/verdicts.md``) has spread 0 at distance 0.01
 from the threshold: ``seeds_needed(0, 0.01) = 5``; 5 seeds. The verdict is the fixed rule (two one-
@@ -25,16 +29,20 @@ or below 0.02); no quick budget yet, the demo says what to run.
 
 from __future__ import annotations
 
+import statistics
+
 from neuralab.claims.base import (Claim, by_seed, claim_record, combine, decide,
                                   paired_differences, training_converged)
 from neuralab.claims.training import eval_every, loss_curve
 from neuralab.config import build_config
 from neuralab.data.dataset import load_dataset
 from neuralab.engine.trainer import train
+from neuralab.models import build_model
 from neuralab.probes.activation_codes import (activation_codes, knn_code_accuracy,
                                               logistic_code_accuracy, region_count,
                                               unique_code_fraction)
 from neuralab.registry import register
+from neuralab.seed import derive_seed
 
 WIDTHS = {"wide": 256, "narrow": 8}
 
@@ -65,6 +73,15 @@ class HashEncoder(Claim):
                     "optim.name=adam", "optim.lr=1e-3", "train.batch_size=64",
                     f"train.steps={b['steps']}", f"train.eval_every={eval_every(b['steps'])}",
                     f"seed={seed}"])
+                untrained = build_model("mlp", data.spec, {"width": width, "depth": 2},
+                                        seed=derive_seed(seed, "untrained"))
+                init_train = activation_codes(untrained, data.x_train)
+                records += [
+                    claim_record(arm, seed, "untrained_unique_code_fraction",
+                                 unique_code_fraction(init_train)),
+                    claim_record(arm, seed, "untrained_knn_code_accuracy", knn_code_accuracy(
+                        init_train, data.y_train, activation_codes(untrained, data.x_test),
+                        data.y_test))]
                 result = train(config, progress="none")
                 train_codes = activation_codes(result.model, data.x_train)
                 test_codes = activation_codes(result.model, data.x_test)
@@ -92,7 +109,17 @@ class HashEncoder(Claim):
                         "unique-code share of training examples minus 0.99"),
                  decide(paired_differences(knn, net), t["knn_minus_network"],
                         "1-NN on codes minus network test accuracy")]
-        return combine(parts, "hash-encoder codes (wide ReLU MLP)")
+        control = {k: by_seed(records, "wide", f"untrained_{k}") for k in
+                   ("unique_code_fraction", "knn_code_accuracy")}
+        notes = ("untrained control (wide): unique-code share "
+                 f"{_mean(control['unique_code_fraction'])}, 1-NN on codes "
+                 f"{_mean(control['knn_code_accuracy'])}; trained: unique-code share "
+                 f"{_mean(unique)}, 1-NN {_mean(knn)}")
+        return combine(parts, "hash-encoder codes (wide ReLU MLP)", notes)
 
     def budget_failure(self, records):
         return training_converged(records)
+
+
+def _mean(values: dict[int, float]) -> str:
+    return f"{statistics.fmean(values.values()):.4f}" if values else "n/a"

@@ -1,6 +1,6 @@
 """The claims report: what it shows, that it comes from the store alone, escaping, atomic writes;
-the index by theme with its summary line and the rule's picture of every claim part. Every HTML
-page of a built report must parse as HTML5 without a single parse error."""
+the index by theme with its summary line, the rule's picture of every claim part, and a page per
+sweep. Every HTML page of a built report must parse as HTML5 without a single parse error."""
 
 import inspect
 from pathlib import Path
@@ -14,12 +14,14 @@ from claim_fixtures import ReportToyClaim, store_claim_run  # noqa: F401  (regis
 from neuralab.claims import claim_record, combine, decide, run_claim
 from neuralab.claims.labels import SMOKE_LABEL
 from neuralab.claims.runner import get_claim
+from neuralab.engine.sweep import expand
+from neuralab.engine.sweep_store import run_sweep
 from neuralab.errors import NeuralabError
 from neuralab.registry import REGISTRY
 from neuralab.report import build_report
-from neuralab.report.figures import curves_figure, interval_figure
+from neuralab.report.figures import curves_figure, interval_figure, sweep_figure
 from neuralab.report.interval_strip import interval_strip
-from neuralab.report.site import arm_table, seed_table
+from neuralab.report.site import arm_table, fmt, seed_table
 from neuralab.report.themes import OTHER, claim_theme, module_theme
 from neuralab.report.verdict_kinds import (INCONCLUSIVE, INCONCLUSIVE_BUDGET, KINDS, NEEDS_FULL,
                                            NOT_REPRODUCED, NOT_RUN, REPRODUCED, SMOKE_CHECK,
@@ -27,6 +29,11 @@ from neuralab.report.verdict_kinds import (INCONCLUSIVE, INCONCLUSIVE_BUDGET, KI
 from neuralab.store import RunStore
 
 CLAIMS_DIR = Path(__file__).resolve().parents[1] / "src" / "neuralab" / "claims"
+SWEEP = {"name": "tiny-lr", "grid": {"seed": [0, 1], "optim.lr": [0.05, 0.2]},
+         "base": {"data": {"name": "xor_clusters", "n_train": 128, "n_test": 64},
+                  "model": {"name": "mlp", "width": 8}, "optim": {"name": "sgd"},
+                  "train": {"steps": 12, "batch_size": 16, "eval_every": 6,
+                            "eval_train_examples": 32}}}
 
 
 def _ghost_run(store: RunStore) -> str:
@@ -110,6 +117,9 @@ def test_tables_and_figures_from_records():
     assert interval_figure(decide({}, 0.0, "nothing").to_dict()) is None
     smoke = decide({0: 0.2, 1: 0.4, 2: 0.3}, 0.1, "gap").with_label(SMOKE_LABEL, "").to_dict()
     assert interval_figure(smoke) is None  # a smoke check has no verdict to picture
+    points = [({"optim.lr": lr, "seed": s}, 0.5 + lr + 0.01 * s) for lr in (0.1, 1.0) for s in (0, 1)]
+    assert sweep_figure(points, ["optim.lr", "seed"], "test_accuracy").startswith(b"\x89PNG")
+    assert sweep_figure([({"seed": 0}, None)], ["seed"], "test_accuracy") is None
 
 
 @pytest.mark.parametrize("summary, has_quick, kind", [
@@ -185,15 +195,16 @@ KNOWN = {  # claim: (theme, budget, verdict, kind)
 @pytest.fixture(scope="module")
 def known_report(tmp_path_factory):
     """A report of a store with known verdicts (one of each kind), the toy claim's two-part full
-    run."""
+    run, and a sweep of four members."""
     assert "quick" in get_claim("hopfield_capacity").budgets  # so its smoke run is a smoke check
     root = tmp_path_factory.mktemp("known")
     store = RunStore(root / "runs")
     for claim_id, (_, budget, verdict, _) in KNOWN.items():
         store_claim_run(store, claim_id, budget, verdict)
     toy = run_claim("report_toy_claim", "full", store=store)
+    sweep = run_sweep(expand(SWEEP), store, progress="none")
     build_report(store, root / "site")
-    return root / "site", toy
+    return root / "site", toy, sweep
 
 
 def _expected_kind(claim_id: str):
@@ -205,7 +216,7 @@ def _expected_kind(claim_id: str):
 
 
 def test_index_groups_claims_by_theme_under_a_summary_line(known_report):
-    site, _ = known_report
+    site, _, _ = known_report
     tree = _parse(site / "index.html")
     expected = {c: _expected_kind(c) for c in REGISTRY.names("claim")}
     counts = {k: list(expected.values()).count(k) for k in KINDS}
@@ -234,7 +245,7 @@ def test_index_groups_claims_by_theme_under_a_summary_line(known_report):
 
 
 def test_index_shows_the_deciding_part(known_report):
-    site, toy = known_report
+    site, toy, _ = known_report
     row = _parse(site / "index.html").find(".//tr[@data-claim='report_toy_claim']")
     cells = [_text(td) for td in row.findall("td")]
     # a - b = 0.3 + 0.01 s and the lead 0.6 + 0.01 s over seeds 0..5, thresholds 0.1 and 0.5:
@@ -248,7 +259,7 @@ def test_index_shows_the_deciding_part(known_report):
     ("he_init_prelu", REPRODUCED.color), ("lmul_precision", NOT_REPRODUCED.color),
     ("adamp", INCONCLUSIVE.color), ("expected_length", INCONCLUSIVE_BUDGET.color)])
 def test_each_part_figure_is_coloured_by_its_verdict(known_report, claim_id, color):
-    site, _ = known_report
+    site, _, _ = known_report
     image = imread(site / "figures" / f"{claim_id}-interval-1.png")[..., :3]
     rgb = np.array([int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)])
     assert (np.abs(image - rgb).max(axis=-1) < 0.02).sum() > 20  # the label and the dots
@@ -258,7 +269,7 @@ def test_each_part_figure_is_coloured_by_its_verdict(known_report, claim_id, col
 
 
 def test_every_claim_part_has_its_interval_figure(known_report):
-    site, toy = known_report
+    site, toy, _ = known_report
     drawn = {c: KNOWN[c][2] for c in KNOWN if KNOWN[c][3].has_verdict}
     drawn["report_toy_claim"] = toy.verdict
     for claim_id, verdict in drawn.items():
@@ -274,9 +285,27 @@ def test_every_claim_part_has_its_interval_figure(known_report):
         assert "interval-" not in (site / "claims" / f"{claim_id}.html").read_text()
 
 
+def test_a_sweep_family_page_lists_its_members(known_report):
+    site, _, sweep = known_report
+    page = site / "families" / f"{sweep.sweep_id}.html"
+    rows = _parse(page).findall(".//table[@class='members']/tbody/tr")
+    assert [r.get("data-run") for r in rows] == sweep.run_ids
+    header = [_text(th) for th in _parse(page).findall(".//table[@class='members']/thead/tr/th")]
+    assert header[:7] == ["member", "run", "status", "step", "optim.lr", "seed", "test_accuracy"]
+    for row, member in zip(rows, sweep.members):
+        cells = [_text(td) for td in row.findall("td")]
+        assert cells[4:7] == [fmt(member.config.optim.params["lr"]), str(member.config.seed),
+                              fmt(member.metrics["test_accuracy"])]
+    assert (site / "figures" / f"{sweep.sweep_id}-sweep.png").read_bytes().startswith(b"\x89PNG")
+    link = _parse(site / "index.html").find(f".//tr[@data-family='{sweep.sweep_id}']//a")
+    assert link.get("href") == f"families/{sweep.sweep_id}.html" and _text(link) == "tiny-lr"
+    md = (site / "families" / f"{sweep.sweep_id}.md").read_text()
+    assert all(run_id in md for run_id in sweep.run_ids)
+
+
 def test_every_page_parses_as_html5_without_errors(known_report):
-    site, _ = known_report
+    site, _, _ = known_report
     pages = sorted(site.rglob("*.html"))
-    assert len(pages) == len(REGISTRY.names("claim")) + 1  # the index and the claims
+    assert len(pages) == len(REGISTRY.names("claim")) + 2  # the index, the claims, one sweep
     for page in pages:
         _parse(page)  # strict: the first parse error raises

@@ -5,6 +5,8 @@
   the passing side shaded, coloured by the verdict.
 - :func:`curves_figure`: for each chosen metric, its value against ``step`` (or depth, ...) per
   arm: a thin line per seed and a bold line for the mean over seeds.
+- :func:`sweep_figure`: a sweep's headline metric against each setting it swept, a dot per
+  member and a line through the means over seeds.
 
 Each returns PNG bytes, or None when there is nothing to draw.
 """
@@ -20,6 +22,7 @@ from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 from neuralab.claims.labels import SMOKE_LABEL
 from neuralab.report.verdict_kinds import BY_VERDICT, INCONCLUSIVE, NOT_RUN
@@ -27,6 +30,7 @@ from neuralab.report.verdict_kinds import BY_VERDICT, INCONCLUSIVE, NOT_RUN
 VERDICT_COLORS = {k.label: k.color for k in BY_VERDICT.values()}
 NO_VERDICT_COLOR = NOT_RUN.color
 MAX_CURVE_PANELS = 4
+MAX_TICKS = 12  # a sweep figure labels each swept value up to this many
 
 
 def _png(fig: Figure) -> bytes:
@@ -134,9 +138,59 @@ def curves_figure(records: Sequence[Mapping[str, Any]], metrics: Sequence[str] =
     return _png(fig)
 
 
+def sweep_figure(members: Sequence[tuple[Mapping[str, Any], float | None]],
+                 swept: Sequence[str], metric: str) -> bytes | None:
+    """A sweep's ``metric`` against what it swept: ``members`` are (swept settings, final value)
+    pairs. One panel per swept setting (``seed`` only when nothing else was swept): a dot per
+    member, and a line through the means over seeds for each combination of the other swept
+    settings. A numeric setting spanning a factor of 10 or more is on a log axis; any other
+    setting is categorical; the swept values are the ticks. None when no member has a finite
+    value."""
+    rows = [(s, float(v)) for s, v in members if is_finite_number(v)]
+    panels = ([k for k in swept if k != "seed"] or list(swept))[:MAX_CURVE_PANELS]
+    if not rows or not panels:
+        return None
+    fig = Figure(figsize=(4.0 * len(panels) + 0.6, 3.2))
+    for i, key in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), i + 1)
+        numeric = all(is_finite_number(s.get(key)) for s, _ in rows)
+        categories = sorted({str(s.get(key)) for s, _ in rows})
+        positions = [float(s[key]) if numeric else float(categories.index(str(s.get(key))))
+                     for s, _ in rows]
+        others = [k for k in panels if k != key]
+        lines: dict[tuple, dict[float, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for (s, v), x in zip(rows, positions):
+            lines[tuple(s.get(k) for k in others)][x].append(v)
+        ordered = sorted(lines.items(), key=lambda kv: [_order(g) for g in kv[0]])
+        for j, (group, by_x) in enumerate(ordered):
+            xs = sorted(by_x)
+            ax.scatter([x for x in xs for _ in by_x[x]], [v for x in xs for v in by_x[x]],
+                       color=f"C{j % 10}", alpha=0.5, s=16)
+            ax.plot(xs, [statistics.fmean(by_x[x]) for x in xs], color=f"C{j % 10}", lw=1.5,
+                    marker="o", label=", ".join(f"{k}={g}" for k, g in zip(others, group)) or None)
+        ticks = sorted(set(positions))  # the swept values themselves, labelled
+        if numeric and ticks[0] > 0 and ticks[-1] / ticks[0] >= 10:
+            ax.set_xscale("log")
+            ax.xaxis.set_minor_locator(NullLocator())
+        if not numeric or len(ticks) <= MAX_TICKS:
+            ax.set_xticks(ticks, [f"{t:g}" for t in ticks] if numeric else categories, fontsize=7)
+        ax.set_xlabel(key)
+        ax.set_ylabel(metric if i == 0 else "")
+        ax.grid(alpha=0.3)
+        if others:
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _png(fig)
+
+
 def is_finite_number(value: Any) -> bool:
     """A finite int or float (not a bool)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _order(value: Any) -> tuple[int, float, str]:
+    """Numbers first, by value; anything else after, by its text."""
+    return (0, float(value), "") if is_finite_number(value) else (1, 0.0, str(value))
 
 
 def _wrap(text: str, width: int = 38) -> str:

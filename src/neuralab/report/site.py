@@ -8,11 +8,14 @@ is re-run. The index opens with one line counting each kind of result
 (:mod:`~neuralab.report.verdict_kinds`) and groups the claims by theme
 (:mod:`~neuralab.report.themes`), each row with the deciding part's numbers and the rule's picture
 drawn small (:mod:`~neuralab.report.interval_strip`); a claim's page has the picture of every
-part (:func:`~neuralab.report.figures.interval_figure`). Layout of ``out``::
+part (:func:`~neuralab.report.figures.interval_figure`). Each sweep in the store gets a page of its
+members (:mod:`~neuralab.report.families`). Layout of ``out``::
 
     index.html  index.md  style.css
     claims/<claim id>.html  claims/<claim id>.md
+    families/<sweep run id>.html  families/<sweep run id>.md
     figures/<claim id>-interval-<part>.png  figures/<claim id>-curves.png
+    figures/<sweep run id>-sweep.png
 
 ``out`` must be a new or empty directory, or a previous report (it holds ``index.html``,
 ``index.md`` and ``style.css``): a filesystem root, an empty path, a path under a file and any other non-empty directory are
@@ -25,6 +28,7 @@ previous report as it was.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import statistics
@@ -42,7 +46,8 @@ from neuralab.claims.runner import latest_claim_runs
 from neuralab.engine.metrics import read_records
 from neuralab.errors import NeuralabError
 from neuralab.registry import REGISTRY
-from neuralab.report.figures import curves_figure, interval_figure, verdict_parts
+from neuralab.report.families import RunFamily, collect_families
+from neuralab.report.figures import curves_figure, interval_figure, sweep_figure, verdict_parts
 from neuralab.report.interval_strip import interval_strip
 from neuralab.report.themes import by_theme, claim_theme
 from neuralab.report.verdict_kinds import (INCONCLUSIVE_BUDGET, NEEDS_FULL, NOT_RUN, Kind,
@@ -174,14 +179,18 @@ def draw(page: ClaimPage) -> dict[str, bytes]:
     return {f"figures/{page.slug}-{name}.png": png for name, png in page.figures.items()}
 
 
-def render(pages: list[ClaimPage], store: RunStore) -> dict[str, bytes]:
+def render(pages: list[ClaimPage], store: RunStore,
+           families: list[RunFamily] | None = None) -> dict[str, bytes]:
     """Every file of the report, by relative path."""
     env = environment()
+    families = families or []
     files: dict[str, bytes] = {"style.css": env.get_template("style.css").render().encode()}
     for page in pages:
         files.update(draw(page))
+    sweep_figures = {f.slug: sweep_figure(f.points(), f.swept, f.headline) for f in families}
+    files.update({f"figures/{slug}-sweep.png": png for slug, png in sweep_figures.items() if png})
     context = {"pages": pages, "themes": by_theme(pages, lambda p: p.theme),
-               "store": str(store.root),
+               "families": families, "store": str(store.root),
                "built": when(time.time())}
     for ext in ("html", "md"):
         files[f"index.{ext}"] = env.get_template(f"index.{ext}").render(**context).encode()
@@ -192,6 +201,12 @@ def render(pages: list[ClaimPage], store: RunStore) -> dict[str, bytes]:
                 seed_rows=seed_rows, seeds_run=[row[0] for row in seed_rows], parts=page.parts,
                 arms=arm_table(page.records), created=when(page.run.created if page.run else None))
             files[f"claims/{page.slug}.{ext}"] = text.encode()
+        for family in families:
+            text = env.get_template(f"family.{ext}").render(
+                family=family, figure=bool(sweep_figures[family.slug]),
+                spec=json.dumps(family.spec, indent=2, sort_keys=True, default=str),
+                created=when(family.run.created))
+            files[f"families/{family.slug}.{ext}"] = text.encode()
     return files
 
 
@@ -229,7 +244,7 @@ def build_report(store: RunStore, out: str | Path = DEFAULT_OUT, *, force: bool 
     if not store.exists:
         raise NeuralabError(f"no run store at {str(store.root)!r}; run claims first "
                             "(neuralab claims run --all) or pass --runs-dir")
-    files = render(collect(store), store)
+    files = render(collect(store), store, collect_families(store))
     for rel, data in files.items():
         atomic_write_bytes(out / rel, data)
     return out / "index.html"

@@ -67,6 +67,6 @@ def test_report_in_headless_chromium(browser, tmp_path):
     errors, widths, text = _open(browser, tmp_path / "site" / "claims" / "report_toy_claim.html",
                                  tmp_path / "claim.png")
     assert errors == []
-    assert len(widths) == 2 and all(w > 0 for w in widths)
+    assert len(widths) == 3 and all(w > 0 for w in widths)  # the rule for each of 2 parts, curves
     assert "Verdict: reproduced" in text and "a minus b accuracy" in text
     assert (tmp_path / "index.png").stat().st_size > 0 and (tmp_path / "claim.png").stat().st_size > 0

@@ -30,7 +30,7 @@ def sweep_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Split the sweep into populations (one architecture family each), train, record."""
-    from neuralab.engine.sweep import load_sweep, varying_keys
+    from neuralab.engine.sweep import flatten_settings, load_sweep, varying_keys
     from neuralab.engine.sweep_store import run_sweep
 
     if executor not in ("local", "ray"):
@@ -47,7 +47,8 @@ def sweep_command(
     if json_out:
         print_json({"sweep": result.sweep_id, "summary": result.summary, "members": [
             {"member": m.index, "run": rid, "status": m.status, "step": m.step,
-             "settings": {k: _get(m.config.to_dict(), k) for k in keys}, "metrics": m.metrics}
+             "settings": {k: flatten_settings(m.config.to_dict()).get(k) for k in keys},
+             "metrics": m.metrics}
             for m, rid in zip(result.members, result.run_ids)]})
     else:
         _table(result, keys)
@@ -60,16 +61,12 @@ def sweep_command(
 
 
 def _table(result: SweepResult, keys: list[str]) -> None:
+    from neuralab.engine.sweep import flatten_settings, headline_metric
+
     typer.echo(f"sweep {result.sweep_id}: {len(result.members)} members in "
                f"{len(result.populations)} population(s), {result.seconds:.1f}s")
-    rows = [(m.index, rid, m.status, *(_get(m.config.to_dict(), k) for k in keys),
-             m.metrics.get("test_accuracy", m.metrics.get("test_loss")))
-            for m, rid in zip(result.members, result.run_ids)]
-    metric = "test_accuracy" if any("test_accuracy" in m.metrics for m in result.members) else "test_loss"
+    metric = headline_metric([m.metrics for m in result.members])
+    rows = [(m.index, rid, m.status, *(flatten_settings(m.config.to_dict()).get(k) for k in keys),
+             m.metrics.get(metric)) for m, rid in zip(result.members, result.run_ids)]
     typer.echo(format_table(("member", "run", "status", *keys, metric), rows))
 
-
-def _get(d: dict, dotted: str):
-    for part in dotted.split("."):
-        d = d.get(part) if isinstance(d, dict) else None
-    return d

@@ -77,7 +77,7 @@ def expand(spec: Mapping[str, Any]) -> Sweep:
         if not isinstance(run, Mapping):
             raise ConfigError(f"sweep: each runs entry must be a table of overrides, got {run!r}")
         for point in itertools.product(*grid.values()):
-            sets = [f"{k}={_toml_literal(v)}" for k, v in _flatten(run).items()]
+            sets = [f"{k}={_toml_literal(v)}" for k, v in flatten_settings(run).items()]
             sets += [f"{k}={_toml_literal(v)}" for k, v in zip(grid, point)]
             configs.append(build_config(apply_overrides(base, sets)))
     max_members = spec.get("max_members", 512)
@@ -87,12 +87,13 @@ def expand(spec: Mapping[str, Any]) -> Sweep:
     return Sweep(name, tuple(configs), json.loads(json.dumps(dict(spec), default=str)), max_members)
 
 
-def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def flatten_settings(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested tables as dotted keys: ``{"optim": {"lr": 0.1}}`` -> ``{"optim.lr": 0.1}``."""
     out: dict[str, Any] = {}
     for k, v in table.items():
         key = f"{prefix}{k}"
         if isinstance(v, Mapping):
-            out.update(_flatten(v, key + "."))
+            out.update(flatten_settings(v, key + "."))
         else:
             out[key] = v
     return out
@@ -153,9 +154,24 @@ def split_populations(configs: Sequence[RunConfig], max_members: int = 512) -> l
 
 def varying_keys(configs: Sequence[RunConfig]) -> list[str]:
     """The dotted settings whose values differ between ``configs`` (for tables)."""
-    flat = [_flatten(c.to_dict()) for c in configs]
+    return varying_settings([c.to_dict() for c in configs])
+
+
+def varying_settings(tables: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The dotted settings whose values differ between config ``tables`` (as ``to_dict`` gives
+    them, or as a run store keeps them), sorted."""
+    flat = [flatten_settings(t) for t in tables]
     keys = sorted({k for f in flat for k in f})
     return [k for k in keys if len({json.dumps(f.get(k), default=str) for f in flat}) > 1]
+
+
+HEADLINE_METRICS = ("test_accuracy", "test_loss")
+
+
+def headline_metric(metrics: Sequence[Mapping[str, Any]]) -> str:
+    """The metric that tables of sweep members lead with: test accuracy when some member has it,
+    else test loss."""
+    return next((m for m in HEADLINE_METRICS if any(m in x for x in metrics)), HEADLINE_METRICS[-1])
 
 
 # -- executors ---------------------------------------------------------------------------------

@@ -3,10 +3,11 @@
     from neuralab.report import build_report
     build_report(RunStore(), "report")   # -> report/index.html
 
-See :mod:`neuralab.report.site` for what it shows and :mod:`neuralab.report.figures` for the
-figures.
+See :mod:`neuralab.report.site` for what it shows, :mod:`neuralab.report.figures` for the
+figures and :mod:`neuralab.report.families` for the pages of sweeps.
 """
 
+from neuralab.report.families import collect_families
 from neuralab.report.site import build_report, collect
 
-__all__ = ["build_report", "collect"]
+__all__ = ["build_report", "collect", "collect_families"]

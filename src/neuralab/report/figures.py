@@ -1,11 +1,14 @@
 """The report's figures, drawn with matplotlib's Agg canvas (no display, no global pyplot state).
 
-- :func:`effect_figure`: for each (sub-)verdict, the measured quantity per seed as dots, their
-  mean and spread as a bar, and the threshold as a dashed line with the passing side shaded.
+- :func:`interval_figure`: one part of a verdict as the rule sees it: the effect per seed as
+  dots, the mean with the 90% interval the verdict used, and the threshold as a dashed line with
+  the passing side shaded, coloured by the verdict.
 - :func:`curves_figure`: for each chosen metric, its value against ``step`` (or depth, ...) per
   arm: a thin line per seed and a bold line for the mean over seeds.
+- :func:`sweep_figure`: a sweep's headline metric against each setting it swept, a dot per
+  member and a line through the means over seeds.
 
-Both return PNG bytes, or None when there is nothing to draw.
+Each returns PNG bytes, or None when there is nothing to draw.
 """
 
 from __future__ import annotations
@@ -19,9 +22,15 @@ from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
-VERDICT_COLORS = {"reproduced": "#1a7f37", "not reproduced": "#cf222e", "inconclusive": "#9a6700"}
+from neuralab.claims.labels import SMOKE_LABEL
+from neuralab.report.verdict_kinds import BY_VERDICT, INCONCLUSIVE, NOT_RUN
+
+VERDICT_COLORS = {k.label: k.color for k in BY_VERDICT.values()}
+NO_VERDICT_COLOR = NOT_RUN.color
 MAX_CURVE_PANELS = 4
+MAX_TICKS = 12  # a sweep figure labels each swept value up to this many
 
 
 def _png(fig: Figure) -> bytes:
@@ -31,8 +40,8 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def _finite(values: Sequence[float]) -> list[float]:
-    return [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
+def _finite(values: Sequence[Any]) -> list[float]:
+    return [float(v) for v in values if is_finite_number(v)]
 
 
 def verdict_parts(verdict: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -40,53 +49,53 @@ def verdict_parts(verdict: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return list(verdict.get("parts") or []) or [verdict]
 
 
-def effect_figure(verdict: Mapping[str, Any]) -> bytes | None:
-    """Per-seed effects, the interval of their mean and the threshold, one panel per part (the
-    picture of the verdict rule). None for a smoke check, which has no verdict to picture."""
-    if verdict.get("budget") == "smoke":
+def interval_figure(part: Mapping[str, Any], *, decided: bool = False,
+                    budget_failed: bool = False) -> bytes | None:
+    """The verdict rule's picture for one part of a verdict: each seed's effect as a dot, the mean
+    with the 90% interval the verdict used (its one-sided 95% bounds; mean ± sd for a run recorded
+    before intervals), and the threshold as a dashed line with its passing side shaded, in the
+    colour of the part's verdict (of *inconclusive* when the claim's precondition failed:
+    ``budget_failed``). ``decided`` marks the part that decided a claim of several parts. None for a
+    smoke check, which has no verdict to picture, and for a part without finite per-seed effects."""
+    label = str(part.get("verdict", ""))
+    values = _finite(list((part.get("per_seed") or {}).values()))
+    threshold = part.get("threshold")
+    if label == SMOKE_LABEL or not values or not is_finite_number(threshold):
         return None
-    parts = [p for p in verdict_parts(verdict) if _finite(list(p.get("per_seed", {}).values()))]
-    if not parts:
-        return None
-    fig = Figure(figsize=(3.4 * len(parts) + 0.6, 3.4))
-    for i, part in enumerate(parts):
-        ax = fig.add_subplot(1, len(parts), i + 1)
-        seeds = list(part["per_seed"])
-        values = [float(part["per_seed"][s]) for s in seeds]
-        shown = _finite(values)
-        color = VERDICT_COLORS.get(part.get("verdict", ""), "#57606a")
-        xs = [0.12 * (j - (len(values) - 1) / 2) for j in range(len(values))]
-        ax.scatter([x for x, v in zip(xs, values) if math.isfinite(v)], shown, color=color,
-                   zorder=3, label="seeds")
-        mean = statistics.fmean(shown)
-        lo, hi = (list(part.get("interval") or []) + [math.nan, math.nan])[:2]
-        if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) \
-                and math.isfinite(lo) and math.isfinite(hi):
-            ax.errorbar([0.5], [mean], yerr=[[mean - lo], [hi - mean]], fmt="D", color="black",
-                        capsize=6, label="mean, 90% interval")
-            bounds = [lo, hi]
-        else:  # a run recorded before intervals: mean ± sd
-            spread = statistics.stdev(shown) if len(shown) > 1 else 0.0
-            ax.errorbar([0.5], [mean], yerr=[spread], fmt="D", color="black", capsize=6,
-                        label="mean ± sd")
-            bounds = [mean - spread, mean + spread]
-        threshold = float(part["threshold"])
-        ax.axhline(threshold, color="#57606a", linestyle="--", label="threshold")
-        low, high = min(shown + bounds + [threshold]), max(shown + bounds + [threshold])
-        pad = 0.15 * (high - low) + 1e-3 * max(1.0, abs(high))
-        ax.set_ylim(low - pad, high + pad)
-        if part.get("direction", "greater") == "greater":
-            ax.axhspan(threshold, high + pad, color=color, alpha=0.08)
-        else:
-            ax.axhspan(low - pad, threshold, color=color, alpha=0.08)
-        ax.set_xlim(-0.6, 1.0)
-        ax.set_xticks([])
-        ax.set_title(_wrap(part.get("measure", "")), fontsize=9)
-        ax.text(0.02, 0.02, part.get("verdict", ""), transform=ax.transAxes, color=color,
-                fontsize=9, fontweight="bold")
-        if i == 0:
-            ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
+    threshold = float(threshold)
+    color = INCONCLUSIVE.color if budget_failed else VERDICT_COLORS.get(label, NO_VERDICT_COLOR)
+    effect = part.get("effect")
+    mean = float(effect) if is_finite_number(effect) else statistics.fmean(values)
+    interval = _finite(list(part.get("interval") or []))
+    if len(interval) == 2:
+        bounds, what = interval, "mean, 90% interval"
+    else:  # a run recorded before intervals: mean ± sd
+        spread = statistics.stdev(values) if len(values) > 1 else 0.0
+        bounds, what = [mean - spread, mean + spread], "mean ± sd"
+
+    fig = Figure(figsize=(3.3, 2.9))
+    ax = fig.add_subplot()
+    n = len(values)
+    xs = [0.3 * (j / (n - 1) - 0.5) if n > 1 else 0.0 for j in range(n)]  # seeds side by side
+    ax.scatter(xs, values, color=color, alpha=0.75, s=18, zorder=3)
+    below, above = max(mean - bounds[0], 0.0), max(bounds[1] - mean, 0.0)
+    ax.errorbar([0.6], [mean], yerr=[[below], [above]], fmt="D", color="black", capsize=6, zorder=4)
+    ax.axhline(threshold, color=NO_VERDICT_COLOR, linestyle="--", lw=1)
+    low, high = min(values + bounds + [threshold]), max(values + bounds + [threshold])
+    pad = 0.15 * (high - low) + 1e-3 * max(1.0, abs(high))
+    ax.set_ylim(low - pad, high + pad)
+    greater = part.get("direction", "greater") == "greater"
+    passing = (threshold, high + pad) if greater else (low - pad, threshold)
+    ax.axhspan(*passing, color=color, alpha=0.08)
+    ax.text(0.98, threshold, f"threshold {'>' if greater else '<'} {threshold:.4g}",
+            transform=ax.get_yaxis_transform(), ha="right", va="bottom", fontsize=7,
+            color=NO_VERDICT_COLOR)
+    ax.set_xlim(-0.35, 0.95)
+    ax.set_xticks([0.0, 0.6], ["seeds", what], fontsize=7)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_title(_wrap(part.get("measure", "") + (" (decided)" if decided else ""), 34), fontsize=8)
+    ax.set_xlabel(label + (" (precondition failed)" if budget_failed else ""), color=color,
+                  fontsize=8, fontweight="bold")
     return _png(fig)
 
 
@@ -127,6 +136,61 @@ def curves_figure(records: Sequence[Mapping[str, Any]], metrics: Sequence[str] =
         ax.legend(fontsize=7)
     fig.tight_layout()
     return _png(fig)
+
+
+def sweep_figure(members: Sequence[tuple[Mapping[str, Any], float | None]],
+                 swept: Sequence[str], metric: str) -> bytes | None:
+    """A sweep's ``metric`` against what it swept: ``members`` are (swept settings, final value)
+    pairs. One panel per swept setting (``seed`` only when nothing else was swept): a dot per
+    member, and a line through the means over seeds for each combination of the other swept
+    settings. A numeric setting spanning a factor of 10 or more is on a log axis; any other
+    setting is categorical; the swept values are the ticks. None when no member has a finite
+    value."""
+    rows = [(s, float(v)) for s, v in members if is_finite_number(v)]
+    panels = ([k for k in swept if k != "seed"] or list(swept))[:MAX_CURVE_PANELS]
+    if not rows or not panels:
+        return None
+    fig = Figure(figsize=(4.0 * len(panels) + 0.6, 3.2))
+    for i, key in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), i + 1)
+        numeric = all(is_finite_number(s.get(key)) for s, _ in rows)
+        categories = sorted({str(s.get(key)) for s, _ in rows})
+        positions = [float(s[key]) if numeric else float(categories.index(str(s.get(key))))
+                     for s, _ in rows]
+        others = [k for k in panels if k != key]
+        lines: dict[tuple, dict[float, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for (s, v), x in zip(rows, positions):
+            lines[tuple(s.get(k) for k in others)][x].append(v)
+        ordered = sorted(lines.items(), key=lambda kv: [_order(g) for g in kv[0]])
+        for j, (group, by_x) in enumerate(ordered):
+            xs = sorted(by_x)
+            ax.scatter([x for x in xs for _ in by_x[x]], [v for x in xs for v in by_x[x]],
+                       color=f"C{j % 10}", alpha=0.5, s=16)
+            ax.plot(xs, [statistics.fmean(by_x[x]) for x in xs], color=f"C{j % 10}", lw=1.5,
+                    marker="o", label=", ".join(f"{k}={g}" for k, g in zip(others, group)) or None)
+        ticks = sorted(set(positions))  # the swept values themselves, labelled
+        if numeric and ticks[0] > 0 and ticks[-1] / ticks[0] >= 10:
+            ax.set_xscale("log")
+            ax.xaxis.set_minor_locator(NullLocator())
+        if not numeric or len(ticks) <= MAX_TICKS:
+            ax.set_xticks(ticks, [f"{t:g}" for t in ticks] if numeric else categories, fontsize=7)
+        ax.set_xlabel(key)
+        ax.set_ylabel(metric if i == 0 else "")
+        ax.grid(alpha=0.3)
+        if others:
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def is_finite_number(value: Any) -> bool:
+    """A finite int or float (not a bool)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _order(value: Any) -> tuple[int, float, str]:
+    """Numbers first, by value; anything else after, by its text."""
+    return (0, float(value), "") if is_finite_number(value) else (1, 0.0, str(value))
 
 
 def _wrap(text: str, width: int = 38) -> str:

@@ -2,12 +2,20 @@
 
 For every claim — each one registered, and each one found in the store — the report shows the run
 :func:`~neuralab.claims.runner.latest_claim_runs` picks (the latest completed ``full`` run, else
-``quick``, else the latest ``smoke`` check, which is shown as "ran, no verdict"), read back from the store: its config (the claim's description and
-budget), its records and its verdict. Nothing is re-run. Layout of ``out``::
+``quick``, else the latest ``smoke`` check, which is shown as "ran, no verdict"), read back from
+the store: its config (the claim's description and budget), its records and its verdict. Nothing
+is re-run. The index opens with one line counting each kind of result
+(:mod:`~neuralab.report.verdict_kinds`) and groups the claims by theme
+(:mod:`~neuralab.report.themes`), each row with the deciding part's numbers and the rule's picture
+drawn small (:mod:`~neuralab.report.interval_strip`); a claim's page has the picture of every
+part (:func:`~neuralab.report.figures.interval_figure`). Each sweep in the store gets a page of its
+members (:mod:`~neuralab.report.families`). Layout of ``out``::
 
     index.html  index.md  style.css
     claims/<claim id>.html  claims/<claim id>.md
-    figures/<claim id>-effect.png  figures/<claim id>-curves.png
+    families/<sweep run id>.html  families/<sweep run id>.md
+    figures/<claim id>-interval-<part>.png  figures/<claim id>-curves.png
+    figures/<sweep run id>-sweep.png
 
 ``out`` must be a new or empty directory, or a previous report (it holds ``index.html``,
 ``index.md`` and ``style.css``): a filesystem root, an empty path, a path under a file and any other non-empty directory are
@@ -20,6 +28,7 @@ previous report as it was.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import statistics
@@ -30,13 +39,19 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from neuralab.atomic import atomic_write_bytes
 from neuralab.claims.runner import latest_claim_runs
 from neuralab.engine.metrics import read_records
 from neuralab.errors import NeuralabError
 from neuralab.registry import REGISTRY
-from neuralab.report.figures import curves_figure, effect_figure, verdict_parts
+from neuralab.report.families import RunFamily, collect_families
+from neuralab.report.figures import curves_figure, interval_figure, sweep_figure, verdict_parts
+from neuralab.report.interval_strip import interval_strip
+from neuralab.report.themes import by_theme, claim_theme
+from neuralab.report.verdict_kinds import (INCONCLUSIVE_BUDGET, NEEDS_FULL, NOT_RUN, Kind,
+                                           result_kind, summary_line, tally)
 from neuralab.store import RunInfo, RunStore
 
 DEFAULT_OUT = "report"
@@ -55,7 +70,11 @@ class ClaimPage:
     info: dict[str, Any]
     run: RunInfo | None = None
     records: list[dict[str, Any]] = field(default_factory=list)
+    theme: str = ""
+    kind: Kind = NOT_RUN
+    full_minutes: float | None = None  # about how long the full budget takes (needs --budget full)
     figures: dict[str, bytes] = field(default_factory=dict)
+    strip: Markup | None = None  # the rule's picture drawn small, for the index
 
     @property
     def slug(self) -> str:
@@ -65,20 +84,31 @@ class ClaimPage:
     def verdict(self) -> dict[str, Any] | None:
         return self.run.summary if self.run else None
 
+    @property
+    def parts(self) -> list[dict[str, Any]]:
+        """The parts of the verdict, each with the name of its figure (``interval-<n>``)."""
+        if not self.verdict:
+            return []
+        decided = self.verdict.get("decided") if self.verdict.get("parts") else None
+        return [{**p, "figure": f"interval-{i}", "decided": p.get("measure") == decided}
+                for i, p in enumerate(verdict_parts(self.verdict), 1)]
+
 
 def collect(store: RunStore) -> list[ClaimPage]:
     """One page per claim: registered claims and claims recorded in ``store``, sorted by id."""
     latest = latest_claim_runs(store)
+    registered = set(REGISTRY.names("claim"))
     pages = []
-    for claim_id in sorted(set(latest) | set(REGISTRY.names("claim"))):
+    for claim_id in sorted(set(latest) | registered):
         run = latest.get(claim_id)
-        if run is not None:
-            page = ClaimPage(claim_id, {**DESCRIPTION, **run.config()}, run,
-                             list(read_records(run.records_path)))
-        else:
-            page = ClaimPage(claim_id, {**DESCRIPTION,
-                                        **REGISTRY.get("claim", claim_id).factory().describe()})
-        pages.append(page)
+        cls = REGISTRY.get("claim", claim_id).factory if claim_id in registered else None
+        info = {**DESCRIPTION, **(run.config() if run else cls().describe())}
+        budgets = cls.budgets if cls is not None else info["budgets"]
+        pages.append(ClaimPage(
+            claim_id, info, run, list(read_records(run.records_path)) if run else [],
+            theme=claim_theme(claim_id),
+            kind=result_kind(run.summary if run else None, "quick" in budgets),
+            full_minutes=getattr(cls, "full_minutes", None)))
     return pages
 
 
@@ -127,33 +157,56 @@ def environment() -> jinja2.Environment:
                              autoescape=jinja2.select_autoescape(["html"]),
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(num=fmt, md=md_cell)
+    env.filters.update(num=fmt, md=md_cell, when=when)
+    env.globals.update(summary_line=summary_line, tally=tally, needs_full=NEEDS_FULL,
+                       inconclusive_budget=INCONCLUSIVE_BUDGET)
     return env
 
 
-def render(pages: list[ClaimPage], store: RunStore) -> dict[str, bytes]:
+def draw(page: ClaimPage) -> dict[str, bytes]:
+    """The figures of a claim's page, by file name: the rule's picture of every part of a verdict
+    (none for a smoke check) and the curves; sets ``page.figures`` and ``page.strip``."""
+    if page.verdict:
+        figures = {}
+        if page.kind.has_verdict:
+            for part in page.parts:
+                figures[part["figure"]] = interval_figure(
+                    part, decided=part["decided"], budget_failed=page.kind is INCONCLUSIVE_BUDGET)
+            page.strip = interval_strip(page.verdict, page.kind)
+        figures["curves"] = curves_figure(page.records, page.info.get("curves") or (),
+                                          page.info.get("x_label") or "step")
+        page.figures = {k: v for k, v in figures.items() if v}
+    return {f"figures/{page.slug}-{name}.png": png for name, png in page.figures.items()}
+
+
+def render(pages: list[ClaimPage], store: RunStore,
+           families: list[RunFamily] | None = None) -> dict[str, bytes]:
     """Every file of the report, by relative path."""
     env = environment()
+    families = families or []
     files: dict[str, bytes] = {"style.css": env.get_template("style.css").render().encode()}
     for page in pages:
-        if page.verdict:
-            effect = effect_figure(page.verdict)
-            curves = curves_figure(page.records, page.info.get("curves") or (),
-                                   page.info.get("x_label") or "step")
-            page.figures = {k: v for k, v in (("effect", effect), ("curves", curves)) if v}
-        for kind, png in page.figures.items():
-            files[f"figures/{page.slug}-{kind}.png"] = png
-    context = {"pages": pages, "store": str(store.root), "built": time.strftime("%Y-%m-%d %H:%M"),
-               "counts": _counts(pages)}
+        files.update(draw(page))
+    sweep_figures = {f.slug: sweep_figure(f.points(), f.swept, f.headline) for f in families}
+    files.update({f"figures/{slug}-sweep.png": png for slug, png in sweep_figures.items() if png})
+    context = {"pages": pages, "themes": by_theme(pages, lambda p: p.theme),
+               "families": families, "store": str(store.root),
+               "built": when(time.time())}
     for ext in ("html", "md"):
         files[f"index.{ext}"] = env.get_template(f"index.{ext}").render(**context).encode()
         for page in pages:
             measures, seed_rows = seed_table(page.verdict) if page.verdict else ([], [])
             text = env.get_template(f"claim.{ext}").render(
                 page=page, info=page.info, verdict=page.verdict, measures=measures,
-                seed_rows=seed_rows, seeds_run=[row[0] for row in seed_rows], parts=verdict_parts(page.verdict) if page.verdict else [],
-                arms=arm_table(page.records), created=_when(page.run))
+                seed_rows=seed_rows, seeds_run=[row[0] for row in seed_rows], parts=page.parts,
+                arms=arm_table(page.records), created=when(page.run.created if page.run else None))
             files[f"claims/{page.slug}.{ext}"] = text.encode()
+        for family in families:
+            text = env.get_template(f"family.{ext}").render(
+                family=family, figure=bool(sweep_figures[family.slug]),
+                spec=json.dumps(family.spec, indent=2, sort_keys=True, default=str),
+                created=when(family.run.created))
+            files[f"families/{family.slug}.{ext}"] = text.encode()
     return files
 
 
@@ -191,18 +244,12 @@ def build_report(store: RunStore, out: str | Path = DEFAULT_OUT, *, force: bool 
     if not store.exists:
         raise NeuralabError(f"no run store at {str(store.root)!r}; run claims first "
                             "(neuralab claims run --all) or pass --runs-dir")
-    files = render(collect(store), store)
+    files = render(collect(store), store, collect_families(store))
     for rel, data in files.items():
         atomic_write_bytes(out / rel, data)
     return out / "index.html"
 
 
-def _counts(pages: list[ClaimPage]) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for p in pages:
-        counts[p.verdict["verdict"] if p.verdict else "not run"] += 1
-    return dict(counts)
-
-
-def _when(run: RunInfo | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created)) if run else ""
+def when(timestamp: float | None) -> str:
+    """A time as ``YYYY-mm-dd HH:MM`` (local time); None as empty."""
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp)) if timestamp else ""

@@ -26,6 +26,8 @@ def test_the_coverage_page_lists_every_registered_part_and_claim():
     parts: dict[str, list[str]] = defaultdict(list)
     claims: dict[str, list[str]] = defaultdict(list)
     for e in catalog():
+        if not e["module"].startswith("neuralab."):
+            continue  # registered by a test, not by the package
         if e["kind"] == "claim":
             claims[e["module"].split(".")[2]].append(e["name"])
         else:

@@ -23,7 +23,8 @@ Seeds: the 3-seed pilot at the full budget (``docs/verdicts.md``) has spread 0.0
 0.5438 from the threshold: ``seeds_needed(0.01402, 0.5438) = 5``; 5 seeds. The verdict is the fixed
 rule (two one-sided 95% Student-t bounds). Precondition: every trained arm has converged
 (:func:`~neuralab.claims.base.training_converged`: training loss flat over the last 10% of steps,
-or below 0.02); no quick budget yet, the demo says what to run.
+or below 0.02). Quick budget (declared before its first run): about a third of the full budget's
+steps, the same seeds and data; docs/verdicts.md says whether it agrees with the full run.
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ class DeeperGnns(Claim):
     precondition = ("every trained arm has converged: training loss flat over the last 10% of "
                     "steps, or below 0.02")
     thresholds = {"gcn_degrades": 0.05, "dagnn_holds": -0.02, "sheaf_heterophily": 0.02}
-    budgets = {"smoke": {"seeds": 2, "steps": 5, "n_nodes": 60}, "full": {"steps": 200, "n_nodes": 300}}
+    budgets = {"smoke": {"seeds": 2, "steps": 5, "n_nodes": 60},
+               "quick": {"steps": 70, "n_nodes": 300},
+               "full": {"steps": 200, "n_nodes": 300}}
 
     def run(self, budget: str, progress=None) -> list[dict[str, Any]]:
         b = self.budget(budget)

@@ -24,14 +24,15 @@ measured every 25 steps.
 
 Seeds: the 3-seed pilot at the full budget (``docs/verdicts.md``) has spread 1.374 at distance
 4.164 from the threshold: ``seeds_needed(1.374, 4.164) = 5``; 5 seeds. The verdict is the fixed
-rule (two one-sided 95% Student-t bounds). Precondition: MIP at the smallest learning rate
-brings the grid cross-entropy below 0.3 within the budget on every seed, so that ``faster`` is a
-measured ratio and not two censored counts (the default arms are not required to converge: that
-they may not is the claim; a run that never gets there is censored at budget + 25 steps, which
-only shrinks the ratio). Protocol change: the generic "every arm's training loss flat at the end"
-could not be judged here (no per-step training loss is recorded, only the grid cross-entropy)
-and would have required the unstable arms to converge. No quick budget yet, the demo says what
-to run.
+rule (two one-sided 95% Student-t bounds). Precondition: MIP at the smallest learning rate brings
+the grid cross-entropy below 0.3 within the budget on every seed, so that ``faster`` is a measured
+ratio and not two censored counts (the default arms are not required to converge: that they may not
+is the claim; a run that never gets there is censored at budget + 25 steps, which only shrinks the
+ratio). Protocol change: the generic "every arm's training loss flat at the end" could not be
+judged here (no per-step training loss is recorded, only the grid cross-entropy) and would have
+required the unstable arms to converge. Quick budget (declared before its first run): about a third
+of the full budget's steps, the same seeds and data; docs/verdicts.md says whether it agrees with
+the full run.
 """
 
 from __future__ import annotations
@@ -112,7 +113,9 @@ class HypernetworkMip(Claim):
     precondition = ("MIP at the smallest learning rate reaches grid cross-entropy < 0.3 within the "
                     "budget on every seed")
     thresholds = {"faster": 0.0, "stable": 0.0}
-    budgets = {"smoke": {"seeds": 2, "steps": 25, "lrs": (1e-3, 3e-2)}, "full": {"steps": 1500, "lrs": LRS}}
+    budgets = {"smoke": {"seeds": 2, "steps": 25, "lrs": (1e-3, 3e-2)},
+               "quick": {"steps": 500, "lrs": LRS},
+               "full": {"steps": 1500, "lrs": LRS}}
 
     def run(self, budget: str, progress=None) -> list[dict[str, Any]]:
         b = self.budget(budget)

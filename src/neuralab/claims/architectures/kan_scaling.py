@@ -23,9 +23,10 @@ budget affordable (the interval may stay wide); 8 seeds. The verdict is the fixe
 sided 95% Student-t bounds). Precondition: every fit has levelled off — the largest KAN's and the
 largest MLP's training RMSE fell by at most half (``log10`` ratio <= 0.3) over the second half of
 their L-BFGS iterations (each fit runs as two halves of the budget's steps on one optimizer to
-measure it). Protocol change: the generic "training loss flat over the last 10% of steps" cannot
-be judged on a full-batch L-BFGS fit of a noise-free function, whose error keeps falling by
-decades. No quick budget yet, the demo says what to run.
+measure it). Protocol change: the generic "training loss flat over the last 10% of steps" cannot be
+judged on a full-batch L-BFGS fit of a noise-free function, whose error keeps falling by decades.
+Quick budget (declared before its first run): about a third of the full budget's steps, the same
+seeds and data; docs/verdicts.md says whether it agrees with the full run.
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ class KanScaling(Claim):
     thresholds = {"slope": 0.5, "small_kan_wins": 0.0}
     budgets = {
         "smoke": {"seeds": 2, "grids": (3, 5), "mlp_widths": (4, 8), "steps": 10, "n_train": 200},
+        "quick": {"grids": (3, 5, 10, 20), "mlp_widths": (4, 8, 16, 32), "steps": 70,
+                  "n_train": 1000},
         "full": {"grids": (3, 5, 10, 20), "mlp_widths": (4, 8, 16, 32), "steps": 200,
                  "n_train": 1000},
     }

@@ -19,7 +19,8 @@ Seeds: the 3-seed pilot at the full budget (``docs/verdicts.md``) has spread 0.0
 0.2018 from the threshold: ``seeds_needed(0.02942, 0.2018) = 5``; 5 seeds. The verdict is the fixed
 rule (two one-sided 95% Student-t bounds). Precondition: every trained arm has converged
 (:func:`~neuralab.claims.base.training_converged`: training loss flat over the last 10% of steps,
-or below 0.02); no quick budget yet, the demo says what to run.
+or below 0.02). Quick budget (declared before its first run): about a third of the full budget's
+steps, the same seeds and data; docs/verdicts.md says whether it agrees with the full run.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Mnist1dBaselines(Claim):
     thresholds = {"cnn_over_mlp": 0.05, "mlp_over_logistic": 0.05, "cnn_shuffle_drop": 0.05,
                   "mlp_shuffle_change": 0.03}
     budgets = {"smoke": {"steps": 80, "num_samples": 1500, "seeds": 3},
+               "quick": {"steps": 1000, "num_samples": 5000},
                "full": {"steps": 3000, "num_samples": 5000}}
     curves = ("train_accuracy", "test_accuracy")
 

@@ -23,7 +23,8 @@ Seeds: the 3-seed pilot at the full budget (``docs/verdicts.md``) has spread 0.0
 budget affordable (the interval may stay wide); 8 seeds. The verdict is the fixed rule (two one-
 sided 95% Student-t bounds). Precondition: every trained arm has converged
 (:func:`~neuralab.claims.base.training_converged`: training loss flat over the last 10% of steps,
-or below 0.02); no quick budget yet, the demo says what to run.
+or below 0.02). Quick budget (declared before its first run): about a third of the full budget's
+steps, the same seeds and data; docs/verdicts.md says whether it agrees with the full run.
 """
 
 from __future__ import annotations
@@ -65,7 +66,9 @@ class PhmParameters(Claim):
     precondition = ("every trained arm has converged: training loss flat over the last 10% of "
                     "steps, or below 0.02")
     thresholds = {"accuracy": -0.02, "vs_quaternion": -0.02, "parameters": 0.0}
-    budgets = {"smoke": {"seeds": 2, "steps": 40}, "full": {"steps": 3000}}
+    budgets = {"smoke": {"seeds": 2, "steps": 40},
+               "quick": {"steps": 1000},
+               "full": {"steps": 3000}}
 
     def run(self, budget: str, progress=None) -> list[dict[str, Any]]:
         steps = self.budget(budget)["steps"]

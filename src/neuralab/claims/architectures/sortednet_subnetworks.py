@@ -22,7 +22,8 @@ Seeds: the 3-seed pilot at the full budget (``docs/verdicts.md``) has spread 0.0
 0.01433 from the threshold: ``seeds_needed(0.01328, 0.01433) = 7``; 7 seeds. The verdict is the
 fixed rule (two one-sided 95% Student-t bounds). Precondition: every trained arm has converged
 (:func:`~neuralab.claims.base.training_converged`: training loss flat over the last 10% of steps,
-or below 0.02); no quick budget yet, the demo says what to run.
+or below 0.02). Quick budget (declared before its first run): about a third of the full budget's
+steps, the same seeds and data; docs/verdicts.md says whether it agrees with the full run.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ class SortedNetSubnetworks(Claim):
     precondition = ("every trained arm has converged: training loss flat over the last 10% of "
                     "steps, or below 0.02")
     thresholds = {"closeness": -0.03, "retention": 0.0}
-    budgets = {"smoke": {"seeds": 2, "steps": 60, "levels": 2}, "full": {"steps": 3000, "levels": 8}}
+    budgets = {"smoke": {"seeds": 2, "steps": 60, "levels": 2},
+               "quick": {"steps": 1000, "levels": 8},
+               "full": {"steps": 3000, "levels": 8}}
 
     def run(self, budget: str, progress=None) -> list[dict[str, Any]]:
         b = self.budget(budget)

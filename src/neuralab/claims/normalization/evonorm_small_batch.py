@@ -17,7 +17,8 @@ Seeds: the 3-seed pilot at the full budget (``docs/verdicts.md``) has spread 0.0
 0.04967 from the threshold: ``seeds_needed(0.01779, 0.04967) = 5``; 5 seeds. The verdict is the
 fixed rule (two one-sided 95% Student-t bounds). Precondition: every trained arm has converged
 (:func:`~neuralab.claims.base.training_converged`: training loss flat over the last 10% of steps,
-or below 0.02); no quick budget yet, the demo says what to run.
+or below 0.02). Quick budget (declared before its first run): about a third of the full budget's
+steps, the same seeds and data; docs/verdicts.md says whether it agrees with the full run.
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ class EvoNormSmallBatch(Claim):
     precondition = ("every trained arm has converged: training loss flat over the last 10% of "
                     "steps, or below 0.02")
     thresholds = {"degradation_gap": 0.02}
-    budgets = {"smoke": {"seeds": 2, "steps": 8}, "full": {"steps": 2000}}
+    budgets = {"smoke": {"seeds": 2, "steps": 8},
+               "quick": {"steps": 700},
+               "full": {"steps": 2000}}
 
     def run(self, budget: str, progress: Progress | None = None) -> list[dict[str, Any]]:
         steps = self.budget(budget)["steps"]

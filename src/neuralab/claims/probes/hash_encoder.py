@@ -24,7 +24,8 @@ Seeds: the 3-seed pilot at the full budget (``docs/verdicts.md``) has spread 0 a
 from the threshold: ``seeds_needed(0, 0.01) = 5``; 5 seeds. The verdict is the fixed rule (two one-
 sided 95% Student-t bounds). Precondition: every trained arm has converged
 (:func:`~neuralab.claims.base.training_converged`: training loss flat over the last 10% of steps,
-or below 0.02); no quick budget yet, the demo says what to run.
+or below 0.02). Quick budget (declared before its first run): about a third of the full budget's
+steps, the same seeds and data; docs/verdicts.md says whether it agrees with the full run.
 """
 
 from __future__ import annotations
@@ -60,7 +61,9 @@ class HashEncoder(Claim):
     precondition = ("every trained arm has converged: training loss flat over the last 10% of "
                     "steps, or below 0.02")
     thresholds = {"unique_minus_0.99": 0.0, "knn_minus_network": -0.05}
-    budgets = {"smoke": {"seeds": 2, "steps": 20}, "full": {"steps": 3000}}
+    budgets = {"smoke": {"seeds": 2, "steps": 20},
+               "quick": {"steps": 1000},
+               "full": {"steps": 3000}}
 
     def run(self, budget, progress=None):
         b = self.budget(budget)

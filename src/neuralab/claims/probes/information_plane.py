@@ -22,7 +22,8 @@ Seeds: the 3-seed pilot at the full budget (``docs/verdicts.md``) has spread 0.9
 1.461 from the threshold: ``seeds_needed(0.9458, 1.461) = 5``; 5 seeds. The verdict is the fixed
 rule (two one-sided 95% Student-t bounds). Precondition: every trained arm has converged
 (:func:`~neuralab.claims.base.training_converged`: training loss flat over the last 10% of steps,
-or below 0.02); no quick budget yet, the demo says what to run.
+or below 0.02). Quick budget (declared before its first run): about a third of the full budget's
+steps, the same seeds and data; docs/verdicts.md says whether it agrees with the full run.
 """
 
 from __future__ import annotations
@@ -123,7 +124,9 @@ class InformationPlane(Claim):
     precondition = ("every trained arm has converged: training loss flat over the last 10% of "
                     "steps, or below 0.02")
     thresholds = {"tanh_compression_bits": 1.0, "relu_compression_bits": 1.0}
-    budgets = {"smoke": {"seeds": 2, "steps": 40, "eval_every": 20}, "full": {"steps": 8000, "eval_every": 100}}
+    budgets = {"smoke": {"seeds": 2, "steps": 40, "eval_every": 20},
+               "quick": {"steps": 2700, "eval_every": 100},
+               "full": {"steps": 8000, "eval_every": 100}}
     curves = ("I(X;T)", "I(T;Y)", "train_accuracy")
 
     def run(self, budget, progress=None):

@@ -24,7 +24,8 @@ Seeds: the 3-seed pilot at the full budget (``docs/verdicts.md``) has spread 0.0
 0.8453 from the threshold: ``seeds_needed(0.01114, 0.8453) = 5``; 5 seeds. The verdict is the fixed
 rule (two one-sided 95% Student-t bounds). Precondition: every trained arm has converged
 (:func:`~neuralab.claims.base.training_converged`: training loss flat over the last 10% of steps,
-or below 0.02); no quick budget yet, the demo says what to run.
+or below 0.02). Quick budget (declared before its first run): about a third of the full budget's
+steps, the same seeds and data; docs/verdicts.md says whether it agrees with the full run.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class LostInTranslation(Claim):
     thresholds = {"baseline_fooling": 0.05, "rics_fooling": 0.05, "accuracy_cost": 0.02,
                   "cyclic_rics_fooling": 0.001}
     budgets = {"smoke": {"seeds": 2, "steps": 30, "test_examples": 64},
+               "quick": {"steps": 1000, "test_examples": None},
                "full": {"steps": 3000, "test_examples": None}}
 
     def run(self, budget, progress=None):

@@ -20,12 +20,13 @@ features. The TPT starts at the first evaluation with training accuracy 1. Verdi
 
 Seeds: the 3-seed pilot at the full budget (``docs/verdicts.md``) has spread 0.01593 at distance
 1.0039 from the threshold: ``seeds_needed(0.01593, 1.0039) = 5``; 5 seeds. The verdict is the fixed
-rule (two one-sided 95% Student-t bounds). Precondition: a terminal phase for at least half of
-the run — zero training error reached within the first half of the steps on every seed — so that
-part 1 measures collapse during a TPT and not a budget too short to reach one (a run without a
-TPT then reads *inconclusive (budget)*, not a drop of 0). Protocol change: the generic "training
-loss flat over the last 10% of steps" could not be judged (no loss curve was recorded) and is not
-what the claim needs. No quick budget yet, the demo says what to run.
+rule (two one-sided 95% Student-t bounds). Precondition: a terminal phase for at least half of the
+run — zero training error reached within the first half of the steps on every seed — so that part 1
+measures collapse during a TPT and not a budget too short to reach one (a run without a TPT then
+reads *inconclusive (budget)*, not a drop of 0). Protocol change: the generic "training loss flat
+over the last 10% of steps" could not be judged (no loss curve was recorded) and is not what the
+claim needs. Quick budget (declared before its first run): about a third of the full budget's
+steps, the same seeds and data; docs/verdicts.md says whether it agrees with the full run.
 """
 
 from __future__ import annotations
@@ -67,7 +68,9 @@ class NeuralCollapse(Claim):
     precondition = ("a terminal phase for at least half the run: zero training error within the "
                     "first half of the steps on every seed")
     thresholds = {"nc1_orders_in_tpt": 1.0, "etf_max_angle": 0.1}
-    budgets = {"smoke": {"seeds": 2, "steps": 60, "eval_every": 20}, "full": {"steps": 6000, "eval_every": 200}}
+    budgets = {"smoke": {"seeds": 2, "steps": 60, "eval_every": 20},
+               "quick": {"steps": 2000, "eval_every": 100},
+               "full": {"steps": 6000, "eval_every": 200}}
     curves = ("nc1", "nc2_max_angle", "nc2_equinorm", "train_accuracy_all")
 
     def run(self, budget, progress=None):

@@ -20,7 +20,8 @@ Seeds: the 3-seed pilot at the full budget (``docs/verdicts.md``) has spread 0.2
 budget affordable (the interval may stay wide); 8 seeds. The verdict is the fixed rule (two one-
 sided 95% Student-t bounds). Precondition: every trained arm has converged
 (:func:`~neuralab.claims.base.training_converged`: training loss flat over the last 10% of steps,
-or below 0.02); no quick budget yet, the demo says what to run.
+or below 0.02). Quick budget (declared before its first run): about a third of the full budget's
+steps, the same seeds and data; docs/verdicts.md says whether it agrees with the full run.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class SharpnessGeneralization(Claim):
                     "steps, or below 0.02")
     thresholds = {"abs_tau_test_error": 0.3, "lr_minus_test_error_tau": 0.0}
     budgets = {"smoke": {"seeds": 2, "steps": 20, "grid": "small", "sharpness_steps": 2},
+               "quick": {"steps": 1000, "grid": "full", "sharpness_steps": 20},
                "full": {"steps": 3000, "grid": "full", "sharpness_steps": 20}}
 
     def run(self, budget, progress=None):

@@ -247,17 +247,9 @@ class Population:
         finite = torch.isfinite(losses)
         if self._checks_late():
             self._nonfinite[members] |= self.active[members] & ~finite
-            all_active = self._n_active == self.n
-        else:
-            all_active = self._n_active == self.n and bool(finite.all())
-        if not all_active and not self._checks_late():
-            newly = self.active[members] & ~finite
-            for i in (newly.nonzero().flatten() + members.start).tolist():
-                self.diverged_at[i] = self.step
-                self.active_flags[i] = False
-                self.records[i].append(record(None, self.step, "diverged", 1.0, member=i))
-            self.active[members] &= ~newly
-            self._n_active = sum(self.active_flags)
+        elif not bool(finite.all()):  # checked every step: freeze and mark them now
+            self._freeze(members, self.active[members] & ~finite)
+        all_active = self._n_active == self.n
         if self.masks is not None:
             for k, g in grads.items():
                 g.mul_(self.masks[k][members])
@@ -265,6 +257,15 @@ class Population:
             self._clip(grads, self.grad_clip[members])
         self.optimizer.update(None if all_active else self.active_flags, members, grads)
         return all_active
+
+    def _freeze(self, members: slice, newly: torch.Tensor) -> None:
+        """Mark the ``members`` flagged in ``newly`` ((len(members),) bool) diverged at this step."""
+        for i in (newly.nonzero().flatten() + members.start).tolist():
+            self.diverged_at[i] = self.step
+            self.active_flags[i] = False
+            self.records[i].append(record(None, self.step, "diverged", 1.0, member=i))
+        self.active[members] &= ~newly
+        self._n_active = sum(self.active_flags)
 
     # -- divergence checks --------------------------------------------------------------------
     def check_divergence(self) -> None:

@@ -181,6 +181,36 @@ def test_divergence_checked_every_n_steps_is_noticed_at_most_n_steps_late_at_its
             assert torch.equal(late.optimizer.state[name][key], value), (name, key)
 
 
+@pytest.mark.parametrize("kernel, model", [
+    ("mlp", {"name": "mlp", "width": 16, "dropout": 0.1}),
+    ("vmap", {"name": "cnn", "channels": 4, "depth": 2, "norm": "batch", "dropout": 0.1})],
+    ids=["mlp-dropout", "cnn-batchnorm-dropout"])
+def test_a_window_of_steps_rewound_and_replayed_gives_the_same_steps(kernel, model):
+    # what a divergence check does when it finds a non-finite loss: back to the window's snapshot
+    # (parameters, buffers, Adam state, dropout generators, data position) and the same steps again
+    configs = [config(s, model, {"name": "adam", "lr": 3e-3}) for s in range(3)]
+    straight, rewound = Population(configs, kernel=kernel), Population(configs, kernel=kernel)
+    for population in (straight, rewound):
+        for _ in range(12):
+            population.train_step()
+    snapshot = rewound._take_snapshot()
+    for _ in range(6):  # into the next epoch (15 batches per epoch)
+        rewound.train_step()
+    rewound._restore(snapshot)
+    assert rewound.step == 12
+    for _ in range(6):
+        rewound.train_step()
+        straight.train_step()
+    for name in straight.params:
+        assert torch.equal(rewound.params[name], straight.params[name]), name
+    for name in straight.buffers:
+        assert torch.equal(rewound.buffers[name], straight.buffers[name]), name
+    for name, state in straight.optimizer.state.items():
+        for key, value in state.items():
+            assert torch.equal(rewound.optimizer.state[name][key], value), (name, key)
+    assert torch.equal(rewound._loss_sum, straight._loss_sum)
+
+
 @pytest.mark.parametrize("device", DEVICES)
 def test_an_lr_sweep_of_more_members_than_fused_groups_equals_single_runs(device):
     # more distinct hyper-parameters than BatchedOptimizer.FUSED_MAX_GROUPS, on small members: the
@@ -367,10 +397,12 @@ def test_chunk_size_keeps_about_chunk_bytes_of_weights_per_pass():
     assert MLPKernel.chunk_size(3, layers(2048)) == 1  # one member is larger than a chunk
 
 
+@pytest.mark.parametrize("check_every", [1, 7], ids=["checked-every-step", "checked-every-7"])
 @pytest.mark.parametrize("widths, dropout", [((256, 200, 256, 256, 180), 0.0), ((256,) * 5, 0.1)],
                          ids=["padded", "dropout"])
-def test_a_population_in_chunks_equals_single_runs(widths, dropout):
-    # wide members on a CPU go through forward, backward and update a few members at a time
+def test_a_population_in_chunks_equals_single_runs(widths, dropout, check_every):
+    # wide members on a CPU go through forward, backward and update a few members at a time; with
+    # late divergence checks, the replay also rewinds the dropout generators and momentum buffers
     lrs = (0.05, 0.02, 1e7, 0.05, 0.1)
     configs = [config(i, {"name": "mlp", "width": w, "dropout": dropout},
                       {"name": "sgd", "lr": lr, "momentum": 0.9}, train={"grad_clip": None if lr > 1 else 1.0 + i})
@@ -378,6 +410,7 @@ def test_a_population_in_chunks_equals_single_runs(widths, dropout):
     population = Population(configs)
     assert population.optimizer.updates_slices and (population.masks is not None) == (dropout == 0)
     population.kernel.member_chunk = 2
+    population.check_every = check_every
     results = population.fit()
     assert [r.status for r in results] == ["completed", "completed", "diverged", "completed", "completed"]
     for result, cfg in zip(results, configs):

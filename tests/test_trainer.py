@@ -92,6 +92,34 @@ def test_a_loss_checked_every_n_steps_gives_the_run_checked_every_step(overrides
     assert rows(b) == rows(a)
 
 
+def test_a_window_of_steps_rewound_and_replayed_gives_the_same_steps():
+    # what a divergence check does when it finds a non-finite loss: back to the window's snapshot
+    # (weights, AdamW state, dropout RNG, data position, loss sum) and the same steps again
+    cfg = build_config(overrides=XOR + ["model.dropout=0.2", "optim.name=adamw"])
+    straight, rewound = Trainer(cfg, progress="none"), Trainer(cfg, progress="none")
+    with torch.random.fork_rng(devices=[]):  # dropout draws from the global RNG, as in fit()
+        torch.manual_seed(0)
+        for _ in range(30):
+            straight._train_step(1.0, check=True)
+        rng_after_30 = torch.get_rng_state()
+        torch.manual_seed(0)
+        for _ in range(30):
+            rewound._train_step(1.0, check=True)
+        snapshot = rewound._take_snapshot()
+        for _ in range(10):
+            rewound._train_step(1.0, check=True)
+        rewound._restore_snapshot(snapshot)
+        assert rewound.step == 30
+        for _ in range(10):
+            rewound._train_step(1.0, check=True)
+        torch.set_rng_state(rng_after_30)
+        for _ in range(10):
+            straight._train_step(1.0, check=True)
+    assert float(rewound._loss_total) == float(straight._loss_total)
+    a, b = straight.model.state_dict(), rewound.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
 @pytest.mark.parametrize("optim", ["adamw", "sgd"])
 def test_a_training_step_keeps_to_the_model_device_and_reads_nothing_back(monkeypatch, optim):
     # the meta device has shapes and no values: a host tensor meeting the model's, a blocking copy

@@ -32,7 +32,9 @@ at its own step; a window costs one extra copy of the training state in memory.
     print([r.metrics["test_accuracy"] for r in results])
 
 ``Population(configs)`` exposes the pieces (``train_step``, ``evaluate``, ``member_model``,
-``capture``) for code that needs more control, such as population-based training.
+``capture``) for code that needs more control, such as population-based training; code that
+changes members between steps calls ``check_divergence()`` first, so that no window spans the
+change (a replay would undo it).
 """
 
 from __future__ import annotations

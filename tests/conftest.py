@@ -12,6 +12,10 @@ import torch
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
+# The devices the engine's device-dependent tests run on: the CPU always, a GPU where there is one.
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="no CUDA device on this machine"))]
+
 
 @pytest.fixture(autouse=True)
 def _threads_and_seed():
@@ -20,6 +24,41 @@ def _threads_and_seed():
     torch.set_num_threads(1)
     torch.manual_seed(0)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _exact_cuda_products():
+    # On a GPU, convolutions default to TF32 products (10 bits of mantissa); the tests comparing a
+    # population with single runs need float32 products there, as on a CPU.
+    if not torch.cuda.is_available():
+        yield
+        return
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    yield
+    torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
+
+class DeviceClean(torch.utils._python_dispatch.TorchDispatchMode):
+    """Fails every operator handed tensors on more than one device (a 0-dim CPU tensor included,
+    which torch lets through: on a GPU it is a host read or a kernel argument per step), and every
+    blocking copy from the host to a device (on a GPU it waits for the device's queue)."""
+
+    COPIES = (torch.ops.aten._to_copy.default, torch.ops.aten.copy_.default)
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        devices = {arg.device for arg in torch.utils._pytree.tree_leaves((args, kwargs))
+                   if isinstance(arg, torch.Tensor)}
+        if func in self.COPIES:
+            source = args[1] if func == torch.ops.aten.copy_.default else args[0]
+            target = args[0].device if func == torch.ops.aten.copy_.default else kwargs.get("device")
+            blocking = not kwargs.get("non_blocking", len(args) > 2 and args[2])
+            if source.device.type == "cpu" and target is not None and target.type != "cpu" and blocking:
+                raise AssertionError(f"{func}: a blocking copy of {tuple(source.shape)} to {target}")
+        elif len(devices) > 1:
+            raise AssertionError(f"{func} was handed tensors on {sorted(map(str, devices))}")
+        return func(*args, **kwargs)
 
 
 @pytest.fixture

@@ -5,6 +5,10 @@ with its single run to ``atol=1e-5, rtol=1e-4`` (float32; the population sums in
 order inside batched matmuls, nothing else differs). Models whose parameters include directions
 with an exactly-zero true gradient (a bias before batch norm, the key bias of attention) are
 trained with SGD here: Adam normalizes rounding noise in such a gradient to a full-size step.
+
+The tests that take a ``device`` run on the CPU, and on a GPU where there is one. On a GPU,
+members with dropout do not see their single runs' masks: torch's CUDA dropout kernel consumes
+its generator differently from ``bernoulli_``, so those cases are CPU-only.
 """
 
 from __future__ import annotations
@@ -14,22 +18,25 @@ import torch
 
 from neuralab.config import build_config
 from neuralab.data.batching import StackedBatcher, TensorBatcher
+from neuralab.engine import population as population_module
 from neuralab.engine.population import Population, train_population
-from neuralab.engine.trainer import Trainer
+from neuralab.engine.trainer import DIVERGENCE_CHECK_EVERY, Trainer
 from neuralab.errors import NeuralabError
 from neuralab.optim.batched import BatchedOptimizer
 from neuralab.probes.hooks import capture
+
+from conftest import DEVICES, DeviceClean
 
 ATOL, RTOL = 1e-5, 1e-4
 MNIST_SMALL = {"name": "mnist1d", "num_samples": 600}
 
 
-def config(seed=0, model=None, optim=None, schedule=None, train=None, data=None):
+def config(seed=0, model=None, optim=None, schedule=None, train=None, data=None, device="cpu"):
     raw = {"seed": seed, "data": data or MNIST_SMALL, "model": model or {"name": "mlp", "width": 16},
            "optim": optim or {"name": "adam", "lr": 3e-3},
            "schedule": schedule or {"name": "constant"},
            "train": {"steps": 20, "batch_size": 32, "eval_every": 10, "eval_train_examples": 128,
-                     **(train or {})}}
+                     "device": device, **(train or {})}}
     return build_config(raw)
 
 
@@ -39,7 +46,7 @@ def assert_member_equals_single_run(result, config):
     expected = single.model.state_dict()
     assert set(result.state_dict) == set(expected)
     for name, value in expected.items():
-        torch.testing.assert_close(result.state_dict[name].to(value.dtype), value, atol=ATOL, rtol=RTOL,
+        torch.testing.assert_close(result.state_dict[name].to(value), value, atol=ATOL, rtol=RTOL,
                                    msg=lambda m, name=name: f"{name}: {m}")
     key = lambda r: (r["step"], r["metric"])  # noqa: E731
     got = sorted(result.records, key=key)
@@ -68,28 +75,33 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
-def test_population_of_n_equals_n_single_runs(case):
+def test_population_of_n_equals_n_single_runs(case, device):
     spec = CASES[case]
+    if device == "cuda" and spec["model"].get("dropout"):
+        pytest.skip("torch's CUDA dropout draws other masks than bernoulli_ (see the docstring)")
     lrs = (1.0, 0.5, 2.0)
     configs = []
     for seed, scale in enumerate(lrs):
         optim = dict(spec["optim"], lr=spec["optim"]["lr"] * scale)
-        configs.append(config(seed, spec["model"], optim, data=spec.get("data")))
+        configs.append(config(seed, spec["model"], optim, data=spec.get("data"), device=device))
     results = train_population(configs)
     assert [r.index for r in results] == [0, 1, 2]
     for result, cfg in zip(results, configs):
         assert_member_equals_single_run(result, cfg)
 
 
-def test_members_differ_in_schedule_weight_decay_init_scale_and_clipping():
+@pytest.mark.parametrize("device", DEVICES)
+def test_members_differ_in_schedule_weight_decay_init_scale_and_clipping(device):
     configs = [
         config(0, optim={"name": "adamw", "lr": 3e-3, "weight_decay": 0.0},
-               schedule={"name": "cosine", "warmup": 5}, train={"grad_clip": 0.1}),
+               schedule={"name": "cosine", "warmup": 5}, train={"grad_clip": 0.1}, device=device),
         config(1, optim={"name": "adamw", "lr": 1e-3, "weight_decay": 0.5, "betas": [0.8, 0.99]},
-               schedule={"name": "linear", "end_factor": 0.1}, train={"init_scale": 0.5}),
+               schedule={"name": "linear", "end_factor": 0.1}, train={"init_scale": 0.5},
+               device=device),
         config(2, optim={"name": "adamw", "lr": 2e-3, "weight_decay": 0.05, "eps": 1e-6},
-               train={"init_scale": 2.0, "grad_clip": 1.0}),
+               train={"init_scale": 2.0, "grad_clip": 1.0}, device=device),
     ]
     for kernel in ("mlp", "vmap"):
         for result, cfg in zip(Population(configs, kernel=kernel).fit(), configs):
@@ -119,20 +131,130 @@ def test_members_of_different_widths_train_as_if_unpadded(model):
         assert result.model()(torch.zeros(2, 40)).shape == (2, 10)
 
 
-def test_a_diverging_member_is_frozen_and_marked_while_the_rest_go_on():
+def diverging_configs(device="cpu"):
+    """Three members of which the second diverges within 20 steps."""
     data = {"name": "teacher_student"}
     model = {"name": "mlp", "depth": 4, "width": 16}
-    configs = [config(0, model, {"name": "sgd", "lr": 1e-3}, data=data),
-               config(1, model, {"name": "sgd", "lr": 1e7}, data=data),
-               config(2, model, {"name": "sgd", "lr": 3e-3}, data=data)]
+    return [config(0, model, {"name": "sgd", "lr": 1e-3}, data=data, device=device),
+            config(1, model, {"name": "sgd", "lr": 1e7}, data=data, device=device),
+            config(2, model, {"name": "sgd", "lr": 3e-3}, data=data, device=device)]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("check_every", [1, 7], ids=["checked-every-step", "checked-every-7"])
+def test_a_diverging_member_is_frozen_and_marked_while_the_rest_go_on(check_every, device):
+    configs = diverging_configs(device)
     for kernel in ("mlp", "vmap"):
-        results = Population(configs, kernel=kernel).fit()
+        population = Population(configs, kernel=kernel)
+        population.check_every = check_every
+        results = population.fit()
         assert [r.status for r in results] == ["completed", "diverged", "completed"]
         assert results[1].diverged_at is not None and results[1].diverged_at < 20
         assert results[1].summary == {"diverged_at": results[1].diverged_at, "steps": results[1].diverged_at}
         assert {r["metric"] for r in results[1].records if r["step"] == results[1].diverged_at} >= {"diverged"}
         for result, cfg in zip(results, configs):
             assert_member_equals_single_run(result, cfg)
+
+
+def test_divergence_checked_every_n_steps_is_noticed_at_most_n_steps_late_at_its_own_step():
+    # the step a member diverges at, found by checking every step
+    exact = Population(diverging_configs())
+    while exact.diverged_at[1] is None:
+        exact.train_step()
+    diverged_at = exact.diverged_at[1]
+    late = Population(diverging_configs())
+    late.check_every = 4
+    while late.diverged_at[1] is None:
+        late.train_step()
+        assert late.step <= diverged_at + late.check_every
+    assert late.diverged_at[1] == diverged_at  # replayed from the window's start
+    assert diverged_at < late.step
+    assert late.step % late.check_every == 0 and late.active_flags == [True, False, True]
+    while late.step < exact.step + late.check_every:
+        late.train_step()
+    while exact.step < late.step:
+        exact.train_step()
+    for name, p in exact.params.items():
+        assert torch.equal(late.params[name], p), name  # the replay changes nothing else
+    for name, state in exact.optimizer.state.items():
+        for key, value in state.items():
+            assert torch.equal(late.optimizer.state[name][key], value), (name, key)
+
+
+@pytest.mark.parametrize("kernel, model", [
+    ("mlp", {"name": "mlp", "width": 16, "dropout": 0.1}),
+    ("vmap", {"name": "cnn", "channels": 4, "depth": 2, "norm": "batch", "dropout": 0.1})],
+    ids=["mlp-dropout", "cnn-batchnorm-dropout"])
+def test_a_window_of_steps_rewound_and_replayed_gives_the_same_steps(kernel, model):
+    # what a divergence check does when it finds a non-finite loss: back to the window's snapshot
+    # (parameters, buffers, Adam state, dropout generators, data position) and the same steps again
+    configs = [config(s, model, {"name": "adam", "lr": 3e-3}) for s in range(3)]
+    straight, rewound = Population(configs, kernel=kernel), Population(configs, kernel=kernel)
+    for population in (straight, rewound):
+        for _ in range(12):
+            population.train_step()
+    snapshot = rewound._take_snapshot()
+    for _ in range(6):  # into the next epoch (15 batches per epoch)
+        rewound.train_step()
+    rewound._restore(snapshot)
+    assert rewound.step == 12
+    for _ in range(6):
+        rewound.train_step()
+        straight.train_step()
+    for name in straight.params:
+        assert torch.equal(rewound.params[name], straight.params[name]), name
+    for name in straight.buffers:
+        assert torch.equal(rewound.buffers[name], straight.buffers[name]), name
+    for name, state in straight.optimizer.state.items():
+        for key, value in state.items():
+            assert torch.equal(rewound.optimizer.state[name][key], value), (name, key)
+    assert torch.equal(rewound._loss_sum, straight._loss_sum)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_an_lr_sweep_of_more_members_than_fused_groups_equals_single_runs(device):
+    # more distinct hyper-parameters than BatchedOptimizer.FUSED_MAX_GROUPS, on small members: the
+    # update runs on (N,) hyper-parameter tensors, which must live on the parameters' device
+    lrs = [1e-3 * 1.5**i for i in range(BatchedOptimizer.FUSED_MAX_GROUPS + 2)]
+    configs = [config(i, {"name": "mlp", "width": 8},
+                      {"name": "adamw", "lr": lr, "weight_decay": 0.01 * i}, device=device)
+               for i, lr in enumerate(lrs)]
+    population = Population(configs)
+    assert not population.optimizer.updates_slices  # small members: one update of all of them
+    for result, cfg in zip(population.fit(), configs):
+        assert_member_equals_single_run(result, cfg)
+
+
+@pytest.mark.parametrize("lrs", [(3e-3,) * 3, [1e-3 * 1.5**i for i in range(10)]],
+                         ids=["fused-update", "per-member-tensors"])
+@pytest.mark.parametrize("kernel", ["mlp", "vmap"])
+def test_a_population_step_keeps_to_the_parameters_device_and_reads_nothing_back(
+        monkeypatch, kernel, lrs):
+    # On the meta device tensors have shapes and no values: any operator handed a host tensor
+    # with a meta one, or a blocking copy to it, fails (DeviceClean), and so does any read-back to
+    # the host (.item(), .tolist(), bool()), which on a GPU would make the step wait for the device. The steps between two divergence
+    # checks must pass. The meta device has no random generators (and its bernoulli_ accepts any),
+    # so the population's are made on the CPU here, and the test checks it asked for them on meta.
+    monkeypatch.setattr(population_module, "resolve_device", lambda name: torch.device("meta"))
+    asked = []
+
+    def cpu_generator(seed, device="cpu"):
+        asked.append(torch.device(device))
+        return torch.Generator().manual_seed(seed)
+
+    monkeypatch.setattr(population_module, "generator", cpu_generator)
+    configs = [config(i, {"name": "mlp", "width": 8, "dropout": 0.1},
+                      {"name": "adamw", "lr": lr, "weight_decay": 0.01}, train={"grad_clip": 1.0})
+               for i, lr in enumerate(lrs)]
+    population = Population(configs, kernel=kernel)
+    assert asked == [torch.device("meta")] * len(configs)
+    assert population.check_every == DIVERGENCE_CHECK_EVERY > 3
+    with DeviceClean():
+        for _ in range(3):
+            population.train_step()
+    assert population.step == 3
+    with pytest.raises(RuntimeError, match="meta"):
+        population.check_divergence()  # the one read-back, at a check
 
 
 def test_stacked_batcher_gives_each_member_its_single_run_batches():
@@ -145,18 +267,19 @@ def test_stacked_batcher_gives_each_member_its_single_run_batches():
             assert torch.equal(batch[i], single.next())
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("fused", [True, False], ids=["fused-groups", "per-member-tensors"])
 @pytest.mark.parametrize("name, extra", [("sgd", {"momentum": 0.9, "dampening": 0.1}),
                                          ("sgd", {"momentum": 0.9, "nesterov": True}),
                                          ("adam", {"amsgrad": True}), ("adamw", {})])
-def test_batched_optimizer_follows_torch_optim(name, extra, fused):
+def test_batched_optimizer_follows_torch_optim(name, extra, fused, device):
     g = torch.Generator().manual_seed(0)
     shapes = {"w": (5, 3), "b": (5,)}
     hyper = [{"lr": lr, "weight_decay": wd, **extra} for lr, wd in ((0.1, 0.0), (0.03, 0.01), (0.2, 0.5))]
     if name != "sgd":
         for h, betas in zip(hyper, ((0.9, 0.999), (0.8, 0.99), (0.95, 0.9))):
             h["betas"] = betas
-    init = {k: torch.randn(len(hyper), *s, generator=g) for k, s in shapes.items()}
+    init = {k: torch.randn(len(hyper), *s, generator=g).to(device) for k, s in shapes.items()}
     stacked = {k: v.clone().requires_grad_(True) for k, v in init.items()}
     batched = BatchedOptimizer(name, stacked, hyper)
     if not fused:  # hyper-parameters as (N,) tensors instead of torch's fused kernels per group
@@ -167,7 +290,7 @@ def test_batched_optimizer_follows_torch_optim(name, extra, fused):
         cls = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[name]
         singles.append((params, cls(params, **h)))
     for step in range(6):
-        grads = {k: torch.randn(len(hyper), *s, generator=g) for k, s in shapes.items()}
+        grads = {k: torch.randn(len(hyper), *s, generator=g).to(device) for k, s in shapes.items()}
         factor = 1.0 / (step + 1)
         for k, p in stacked.items():
             p.grad = grads[k].clone()
@@ -183,20 +306,21 @@ def test_batched_optimizer_follows_torch_optim(name, extra, fused):
             torch.testing.assert_close(stacked[k][i], p, atol=1e-6, rtol=1e-6)
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name", ["sgd", "adamw"])
-def test_batched_optimizer_updates_slices_of_members_as_one_update(name):
+def test_batched_optimizer_updates_slices_of_members_as_one_update(name, device):
     g = torch.Generator().manual_seed(0)
     shapes = {"w": (300, 256), "b": (300,)}  # large enough members to be updated a slice at a time
     hyper = [{"lr": lr, "weight_decay": 0.01, "momentum": 0.9} if name == "sgd" else
              {"lr": lr, "weight_decay": 0.01} for lr in (0.1, 0.1, 0.03, 0.2, 0.1)]
-    init = {k: torch.randn(len(hyper), *s, generator=g) for k, s in shapes.items()}
+    init = {k: torch.randn(len(hyper), *s, generator=g).to(device) for k, s in shapes.items()}
     whole = {k: v.clone().requires_grad_(True) for k, v in init.items()}
     sliced = {k: v.clone().requires_grad_(True) for k, v in init.items()}
     opt_whole, opt_sliced = BatchedOptimizer(name, whole, hyper), BatchedOptimizer(name, sliced, hyper)
     assert opt_sliced.updates_slices
-    active = torch.tensor([True, True, True, False, True])
+    active = [True, True, True, False, True]
     for step in range(3):
-        grads = {k: torch.randn(len(hyper), *s, generator=g) for k, s in shapes.items()}
+        grads = {k: torch.randn(len(hyper), *s, generator=g).to(device) for k, s in shapes.items()}
         for k, p in whole.items():
             p.grad = grads[k].clone()
         opt_whole.step([1.0 / (step + 1)] * 5, active)
@@ -206,11 +330,11 @@ def test_batched_optimizer_updates_slices_of_members_as_one_update(name):
     for k in shapes:
         torch.testing.assert_close(sliced[k], whole[k], atol=0, rtol=0)
         torch.testing.assert_close(sliced[k][3], init[k][3], atol=0, rtol=0)  # inactive: unchanged
-    small = BatchedOptimizer(name, {"w": torch.zeros(5, 3, requires_grad=True)}, hyper)
+    small = BatchedOptimizer(name, {"w": torch.zeros(5, 3, requires_grad=True, device=device)}, hyper)
     small.FUSED_MAX_GROUPS = 0
     small.begin_step([1.0] * 5)
     with pytest.raises(NeuralabError, match="slice of the members"):
-        small.update(None, slice(0, 2), {"w": torch.ones(2, 3)})
+        small.update(None, slice(0, 2), {"w": torch.ones(2, 3, device=device)})
 
 
 def test_batched_optimizer_refuses_non_contiguous_parameters():
@@ -273,10 +397,12 @@ def test_chunk_size_keeps_about_chunk_bytes_of_weights_per_pass():
     assert MLPKernel.chunk_size(3, layers(2048)) == 1  # one member is larger than a chunk
 
 
+@pytest.mark.parametrize("check_every", [1, 7], ids=["checked-every-step", "checked-every-7"])
 @pytest.mark.parametrize("widths, dropout", [((256, 200, 256, 256, 180), 0.0), ((256,) * 5, 0.1)],
                          ids=["padded", "dropout"])
-def test_a_population_in_chunks_equals_single_runs(widths, dropout):
-    # wide members on a CPU go through forward, backward and update a few members at a time
+def test_a_population_in_chunks_equals_single_runs(widths, dropout, check_every):
+    # wide members on a CPU go through forward, backward and update a few members at a time; with
+    # late divergence checks, the replay also rewinds the dropout generators and momentum buffers
     lrs = (0.05, 0.02, 1e7, 0.05, 0.1)
     configs = [config(i, {"name": "mlp", "width": w, "dropout": dropout},
                       {"name": "sgd", "lr": lr, "momentum": 0.9}, train={"grad_clip": None if lr > 1 else 1.0 + i})
@@ -284,6 +410,7 @@ def test_a_population_in_chunks_equals_single_runs(widths, dropout):
     population = Population(configs)
     assert population.optimizer.updates_slices and (population.masks is not None) == (dropout == 0)
     population.kernel.member_chunk = 2
+    population.check_every = check_every
     results = population.fit()
     assert [r.status for r in results] == ["completed", "completed", "diverged", "completed", "completed"]
     for result, cfg in zip(results, configs):

@@ -11,12 +11,13 @@ from safetensors.torch import load_file
 from neuralab.config import build_config
 from neuralab.engine.checkpoint import latest_checkpoint, load_state, load_weights, save_checkpoint
 from neuralab.engine.metrics import RECORD_KEYS, read_records
-from neuralab.engine.trainer import Trainer, resume, train
+from neuralab.engine import trainer as trainer_module
+from neuralab.engine.trainer import DIVERGENCE_CHECK_EVERY, Trainer, resume, train
 from neuralab.errors import CheckpointError, NeuralabError
 from neuralab.models import build_model
 from neuralab.store import RunStore
 
-from conftest import cli_env
+from conftest import DEVICES, DeviceClean, cli_env
 
 XOR = ["data.name=xor_clusters", "model.width=16", "train.steps=150", "train.eval_every=50",
        "optim.lr=0.01", "train.batch_size=32"]
@@ -36,8 +37,9 @@ def test_training_learns_xor_and_writes_tidy_records(runs_dir):
     assert info.status == "completed" and info.summary["test_accuracy"] == result.metrics["test_accuracy"]
 
 
-def test_same_seed_same_weights_and_other_seed_differs():
-    cfg = build_config(overrides=XOR + ["model.dropout=0.1"])
+@pytest.mark.parametrize("device", DEVICES)
+def test_same_seed_same_weights_and_other_seed_differs(device):
+    cfg = build_config(overrides=XOR + ["model.dropout=0.1", f"train.device={device}"])
     a = train(cfg, progress="none").model.state_dict()
     b = train(cfg, progress="none").model.state_dict()
     c = train(cfg.model_copy(update={"seed": 1}), progress="none").model.state_dict()
@@ -45,23 +47,95 @@ def test_same_seed_same_weights_and_other_seed_differs():
     assert any(not torch.equal(a[k], c[k]) for k in a)
 
 
-def test_training_leaves_the_global_rng_alone():
+@pytest.mark.parametrize("device", DEVICES)
+def test_training_leaves_the_global_rng_alone(device):
     torch.manual_seed(123)
-    expected = torch.rand(3)
+    expected = torch.rand(3, device=device)
     torch.manual_seed(123)
-    train(build_config(overrides=XOR + ["train.steps=5"]), progress="none")
-    torch.testing.assert_close(torch.rand(3), expected)
+    train(build_config(overrides=XOR + ["train.steps=5", "model.dropout=0.1", f"train.device={device}"]),
+          progress="none")
+    torch.testing.assert_close(torch.rand(3, device=device), expected)
 
 
-def test_non_finite_loss_marks_the_run_diverged(runs_dir):
+DIVERGING = ["data.name=teacher_student", "model.depth=6", "optim.name=sgd", "optim.lr=1e6",
+             "train.steps=200", "model.init=he"]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_non_finite_loss_marks_the_run_diverged(runs_dir, device):
     store = RunStore(runs_dir)
-    cfg = build_config(overrides=["data.name=teacher_student", "model.depth=6", "optim.name=sgd",
-                                  "optim.lr=1e6", "train.steps=200", "model.init=he"])
+    cfg = build_config(overrides=DIVERGING + [f"train.device={device}"])
     result = train(cfg, store=store, progress="none")
     assert result.status == "diverged" and result.diverged_at is not None
     assert result.diverged_at < 200
     info = store.get(result.run_id)
     assert info.status == "diverged" and info.summary["diverged_at"] == result.diverged_at
+
+
+@pytest.mark.parametrize("overrides", [DIVERGING, XOR + ["model.dropout=0.2", "optim.name=adamw"]],
+                         ids=["diverging", "finite-with-dropout"])
+def test_a_loss_checked_every_n_steps_gives_the_run_checked_every_step(overrides):
+    # checked every 7 steps, a run goes back to the last check and replays up to the non-finite
+    # loss: it stops at the same step with the same weights and records as one checked every step
+    cfg = build_config(overrides=overrides + ["train.eval_every=25"])
+    every_step = Trainer(cfg, progress="none")
+    assert every_step.check_every == 1  # on a CPU
+    late = Trainer(cfg, progress="none")
+    late.check_every = 7
+    a, b = every_step.fit(), late.fit()
+    assert (b.status, b.step, b.diverged_at) == (a.status, a.step, a.diverged_at)
+    if a.status == "diverged":
+        assert a.diverged_at % 7 != 0  # noticed late, then replayed
+    want, got = a.model.state_dict(), b.model.state_dict()
+    assert all(torch.equal(got[k], want[k]) for k in want)
+    rows = lambda result: [(r["step"], r["metric"], r["value"]) for r in result.records]  # noqa: E731
+    assert rows(b) == rows(a)
+
+
+def test_a_window_of_steps_rewound_and_replayed_gives_the_same_steps():
+    # what a divergence check does when it finds a non-finite loss: back to the window's snapshot
+    # (weights, AdamW state, dropout RNG, data position, loss sum) and the same steps again
+    cfg = build_config(overrides=XOR + ["model.dropout=0.2", "optim.name=adamw"])
+    straight, rewound = Trainer(cfg, progress="none"), Trainer(cfg, progress="none")
+    with torch.random.fork_rng(devices=[]):  # dropout draws from the global RNG, as in fit()
+        torch.manual_seed(0)
+        for _ in range(30):
+            straight._train_step(1.0, check=True)
+        rng_after_30 = torch.get_rng_state()
+        torch.manual_seed(0)
+        for _ in range(30):
+            rewound._train_step(1.0, check=True)
+        snapshot = rewound._take_snapshot()
+        for _ in range(10):
+            rewound._train_step(1.0, check=True)
+        rewound._restore_snapshot(snapshot)
+        assert rewound.step == 30
+        for _ in range(10):
+            rewound._train_step(1.0, check=True)
+        torch.set_rng_state(rng_after_30)
+        for _ in range(10):
+            straight._train_step(1.0, check=True)
+    assert float(rewound._loss_total) == float(straight._loss_total)
+    a, b = straight.model.state_dict(), rewound.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("optim", ["adamw", "sgd"])
+def test_a_training_step_keeps_to_the_model_device_and_reads_nothing_back(monkeypatch, optim):
+    # the meta device has shapes and no values: a host tensor meeting the model's, a blocking copy
+    # to the device or a read-back (what would make a GPU step wait) fails; see test_population.py
+    monkeypatch.setattr(trainer_module, "resolve_device", lambda name: torch.device("meta"))
+    cfg = build_config(overrides=XOR + ["model.dropout=0.1", f"optim.name={optim}",
+                                        "train.grad_clip=1.0"])
+    trainer = Trainer(cfg, progress="none")
+    assert trainer.check_every == DIVERGENCE_CHECK_EVERY
+    with DeviceClean():
+        trainer._snapshot = trainer._take_snapshot()  # as the loop does at the start of a window
+        for _ in range(3):
+            trainer._train_step(1.0, check=False)
+    assert trainer.step == 3
+    with pytest.raises(RuntimeError, match="meta"):
+        trainer._check_divergence()
 
 
 def test_grad_clip_bounds_the_update():
@@ -106,10 +180,11 @@ def test_checkpoint_state_refuses_pickled_objects(tmp_path):
         load_state(ckpt)
 
 
-def test_resume_in_process_equals_uninterrupted(runs_dir):
+@pytest.mark.parametrize("device", DEVICES)
+def test_resume_in_process_equals_uninterrupted(runs_dir, device):
     store = RunStore(runs_dir)
     overrides = XOR + ["train.checkpoint_every=40", "model.dropout=0.2", "optim.name=adamw",
-                       "schedule.name=cosine", "schedule.warmup=10"]
+                       "schedule.name=cosine", "schedule.warmup=10", f"train.device={device}"]
     full = train(build_config(overrides=overrides), store=store, progress="none")
     # a run stopped after its step-80 checkpoint (at the step-100 evaluation), then resumed
     def stop_at_100(trainer, step):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
+from neuralab.devices import to_device
 from neuralab.seed import derive_seed, generator
 
 
@@ -28,9 +29,14 @@ class BatchPosition:
 
 
 class TensorBatcher:
-    """Yields index tensors of ``batch_size`` over ``n`` examples, reshuffled every epoch."""
+    """Yields index tensors of ``batch_size`` over ``n`` examples, reshuffled every epoch.
 
-    def __init__(self, n: int, batch_size: int, seed: int, *, shuffle: bool = True):
+    An epoch's order is drawn on the host and moved to ``device`` once (without waiting for the
+    device), so each batch is a slice of it already there.
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int, *, shuffle: bool = True,
+                 device: str | torch.device = "cpu"):
         if n <= 0:
             raise ValueError("cannot batch an empty dataset")
         if batch_size <= 0:
@@ -39,6 +45,7 @@ class TensorBatcher:
         self.batch_size = min(batch_size, n)
         self.seed = seed
         self.shuffle = shuffle
+        self.device = torch.device(device)
         self.position = BatchPosition()
         self._order: torch.Tensor | None = None
         self._order_epoch = -1
@@ -59,7 +66,7 @@ class TensorBatcher:
         if pos.index >= self.batches_per_epoch:
             pos.epoch, pos.index = pos.epoch + 1, 0
         if self._order_epoch != pos.epoch:
-            self._order, self._order_epoch = self.order(pos.epoch), pos.epoch
+            self._order, self._order_epoch = to_device(self.order(pos.epoch), self.device), pos.epoch
         start = pos.index * self.batch_size
         pos.index += 1
         assert self._order is not None
@@ -87,11 +94,14 @@ class StackedBatcher:
 
     Member ``i`` gets exactly the batches of ``TensorBatcher(n, batch_size, seeds[i])`` (the same
     epoch orders, the same positions); all members share the position, so one step slices every
-    member's epoch order at once.
+    member's epoch order at once. The orders are drawn on the host and moved to ``device`` once
+    per epoch (without waiting for the device), so a step's batch is a slice already there.
     """
 
-    def __init__(self, n: int, batch_size: int, seeds: list[int], *, shuffle: bool = True):
+    def __init__(self, n: int, batch_size: int, seeds: list[int], *, shuffle: bool = True,
+                 device: str | torch.device = "cpu"):
         self.members = [TensorBatcher(n, batch_size, s, shuffle=shuffle) for s in seeds]
+        self.device = torch.device(device)
         self.batch_size = self.members[0].batch_size
         self.batches_per_epoch = self.members[0].batches_per_epoch
         self.position = BatchPosition()
@@ -104,7 +114,8 @@ class StackedBatcher:
         if pos.index >= self.batches_per_epoch:
             pos.epoch, pos.index = pos.epoch + 1, 0
         if self._order_epoch != pos.epoch:
-            self._orders = torch.stack([m.order(pos.epoch) for m in self.members])  # (N, n)
+            orders = torch.stack([m.order(pos.epoch) for m in self.members])  # (N, n)
+            self._orders = to_device(orders, self.device)
             self._order_epoch = pos.epoch
         start = pos.index * self.batch_size
         pos.index += 1

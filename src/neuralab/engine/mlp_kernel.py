@@ -13,9 +13,9 @@ and the backward pass of the per-member mean loss is written out (no autograd gr
 so a training step is ``2L + (L - 1)`` batched matmuls (``torch.bmm``) plus a few elementwise
 passes. On a CPU, wide members go through in chunks (:data:`CHUNK_BYTES`). The activation
 derivatives are those torch's autograd uses. Dropout masks are drawn per member from
-its own generator, in the order and shape of a single run. ``compute_dtype=torch.bfloat16``
-runs the products in bfloat16 (AMX / AVX512-BF16 where the CPU has them) against float32 master
-weights; gradients are returned in float32.
+its own generator (on the weights' device), in the order and shape of a single run.
+``compute_dtype=torch.bfloat16`` runs the products in bfloat16 (AMX / AVX512-BF16 where the CPU
+has them) against float32 master weights; gradients are returned in float32.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import torch
 
 from neuralab.config import RunConfig
 from neuralab.data.dataset import DataSpec
+from neuralab.engine.vmap_rewrites import member_noise
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -148,10 +149,7 @@ class MLPKernel:
 
     def _masks(self, like: torch.Tensor, members: slice) -> torch.Tensor:
         """Per-member dropout noise for ``like: (n, B, width)``, drawn from the members' generators."""
-        keep = 1 - self.dropout
-        masks = torch.stack([torch.empty(like.shape[1:]).bernoulli_(keep, generator=g).div_(keep)
-                             for g in self.generators[members]])  # (n, B, width), drawn on the CPU
-        return masks.to(device=like.device, dtype=like.dtype)
+        return member_noise(like.shape[1:], 1 - self.dropout, self.generators[members], like)
 
     def _forward(self, x: torch.Tensor, weights, train: bool, members: slice = slice(None)):
         """Logits and the saved (input, z, output, mask) of each layer; ``x``: (n, B, D) or (B, D).

@@ -11,6 +11,18 @@ template model, or the batched-matmul MLP kernel), and one :class:`BatchedOptimi
 Members of different widths are padded to the widest (:mod:`neuralab.engine.stacking`). A member
 whose loss turns non-finite is frozen at that step and marked ``diverged``; the rest go on.
 
+Everything a step makes lives on the parameters' device (batches, dropout masks from per-member
+generators on that device, optimizer terms), and a step on an accelerator does not wait for it:
+whether a loss turned non-finite is accumulated on the device and read back every
+``check_every`` steps (:data:`DIVERGENCE_CHECK_EVERY` on an accelerator; every step on a CPU,
+where reading a tensor costs nothing), and before every evaluation and every read of the results.
+Each such window of steps starts from a snapshot (a copy of the parameters, buffers, optimizer
+state, generator states and data position); when a check finds a member that went non-finite,
+the population goes back to the snapshot and replays the window with a check after every step, so
+that member is frozen at the very step its loss went non-finite, exactly as a check every step
+would have frozen it. Divergence is thus noticed at most ``check_every`` steps late and recorded
+at its own step; a window costs one extra copy of the training state in memory.
+
     from neuralab.config import build_config
     from neuralab.engine.population import train_population
 
@@ -20,11 +32,14 @@ whose loss turns non-finite is frozen at that step and marked ``diverged``; the 
     print([r.metrics["test_accuracy"] for r in results])
 
 ``Population(configs)`` exposes the pieces (``train_step``, ``evaluate``, ``member_model``,
-``capture``) for code that needs more control, such as population-based training.
+``capture``) for code that needs more control, such as population-based training; code that
+changes members between steps calls ``check_divergence()`` first, so that no window spans the
+change (a replay would undo it).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -34,12 +49,12 @@ from typing import Any, Literal
 import torch
 
 from neuralab.config import RunConfig
-from neuralab.data.batching import StackedBatcher
+from neuralab.data.batching import BatchPosition, StackedBatcher
 from neuralab.data.dataset import load_dataset
 from neuralab.engine.member_metrics import evaluate_members
 from neuralab.engine.metrics import record
 from neuralab.engine.stacking import build_member, population_key, stack, template_config, unstack
-from neuralab.engine.trainer import resolve_device
+from neuralab.engine.trainer import DIVERGENCE_CHECK_EVERY, resolve_device
 from neuralab.engine.vmap_kernel import VmapKernel
 from neuralab.engine.vmap_rewrites import vmap_ready
 from neuralab.errors import NeuralabError
@@ -50,6 +65,20 @@ from neuralab.probes.hooks import Captured
 from neuralab.seed import derive_seed, generator
 
 Kernel = Literal["auto", "vmap", "mlp"]
+
+
+@dataclass
+class _Snapshot:
+    """What a population's training steps change, as it was at the start of a window of steps."""
+
+    step: int
+    t: int
+    position: BatchPosition
+    factors: list[float]
+    loss_count: int
+    tensors: dict[str, torch.Tensor]  # params, buffers and the loss sums, cloned
+    state: dict[str, dict[str, torch.Tensor]]  # the optimizer's, cloned
+    rng: list[torch.Tensor]  # each member's dropout generator state
 
 
 @dataclass
@@ -121,7 +150,8 @@ class Population:
         self.buffers = {k: v.to(self.device) for k, v in self.buffers.items()}
         if self.masks is not None:
             self.masks = {k: v.to(self.device) for k, v in self.masks.items()}
-        self.generators = [generator(derive_seed(c.seed, "dropout")) for c in self.configs]
+        self.generators = [generator(derive_seed(c.seed, "dropout"), self.device)
+                           for c in self.configs]
         self.template = vmap_ready(template, self.generators).to(self.device)
         self.kernel = self._make_kernel(kernel, tcfg)
         self.optimizer = BatchedOptimizer(first.optim.name, self.params,
@@ -131,14 +161,20 @@ class Population:
         self._distinct_schedules = list(dict.fromkeys(self.schedules))
         self._schedule_of = [self._distinct_schedules.index(s) for s in self.schedules]
         self.batcher = StackedBatcher(self.data.x_train.shape[0], first.train.batch_size,
-                                      [derive_seed(c.seed, "data") for c in self.configs])
+                                      [derive_seed(c.seed, "data") for c in self.configs],
+                                      device=self.device)
         clips = [c.train.grad_clip for c in self.configs]
         self.grad_clip = None if all(c is None for c in clips) else torch.tensor(
             [math.inf if c is None else c for c in clips], device=self.device)
         self.x_train, self.y_train = (t.to(self.device) for t in (self.data.x_train, self.data.y_train))
         self.step = 0
-        self.active = torch.ones(self.n, dtype=torch.bool, device=self.device)
+        self.active_flags = [True] * self.n  # on the host: which members train (not diverged)
+        self.active = torch.ones(self.n, dtype=torch.bool, device=self.device)  # the same (N,)
         self._n_active = self.n
+        self.check_every = 1 if self.device.type == "cpu" else DIVERGENCE_CHECK_EVERY
+        self._nonfinite = torch.zeros(self.n, dtype=torch.bool, device=self.device)
+        self._snapshot: _Snapshot | None = None  # the start of the current window of steps
+        self._replaying = False
         self.diverged_at: list[int | None] = [None] * self.n
         self.records: list[list[dict[str, Any]]] = [[] for _ in range(self.n)]
         self.last_metrics: list[dict[str, float]] = [{} for _ in range(self.n)]
@@ -171,10 +207,12 @@ class Population:
 
         The kernel takes the members in chunks of ``kernel.member_chunk`` (all of them, unless
         wide members on a CPU are worth keeping in cache); each chunk's gradients go straight into
-        its update.
+        its update. On an accelerator the step is only queued (see ``check_every``).
         """
+        if self._checks_late() and self._snapshot is None:
+            self._snapshot = self._take_snapshot()
         self._factors = self.schedule_factors(self.step)
-        idx = self.batcher.next().to(self.device)  # (N, B)
+        idx = self.batcher.next()  # (N, B), on the device
         flat = idx.flatten()
         x = self.x_train.index_select(0, flat).view(*idx.shape, *self.x_train.shape[1:])
         y = self.y_train.index_select(0, flat).view(*idx.shape, *self.y_train.shape[1:])
@@ -193,28 +231,101 @@ class Population:
             self._loss_sum += torch.where(self.active, losses.double(), 0.0)
         self._loss_count += 1
         self.step += 1
+        if self._checks_late() and self.step % self.check_every == 0:
+            self.check_divergence()
         return losses
+
+    def _checks_late(self) -> bool:
+        """Whether divergence is read back only at checks (not while a window is replayed)."""
+        return self.check_every > 1 and not self._replaying
 
     def _update(self, members: slice, losses: torch.Tensor, grads: dict[str, torch.Tensor]) -> bool:
         """Freeze the ``members`` whose loss is not finite, then mask, clip and apply the others'
         gradients ``grads`` (``{name: (len(members), *shape)}``); True if every member of the
-        population is still active."""
+        population is still active.
+
+        When divergence is checked late, a non-finite loss is only noted on the device here (the
+        member trains on until the check replays the window)."""
         finite = torch.isfinite(losses)
-        all_active = self._n_active == self.n and bool(finite.all())
-        if not all_active:
-            newly = self.active[members] & ~finite
-            for i in (newly.nonzero().flatten() + members.start).tolist():
-                self.diverged_at[i] = self.step
-                self.records[i].append(record(None, self.step, "diverged", 1.0, member=i))
-            self.active[members] &= ~newly
-            self._n_active = int(self.active.sum())
+        if self._checks_late():
+            self._nonfinite[members] |= self.active[members] & ~finite
+        elif not bool(finite.all()):  # checked every step: freeze and mark them now
+            self._freeze(members, self.active[members] & ~finite)
+        all_active = self._n_active == self.n
         if self.masks is not None:
             for k, g in grads.items():
                 g.mul_(self.masks[k][members])
         if self.grad_clip is not None:
             self._clip(grads, self.grad_clip[members])
-        self.optimizer.update(None if all_active else self.active, members, grads)
+        self.optimizer.update(None if all_active else self.active_flags, members, grads)
         return all_active
+
+    def _freeze(self, members: slice, newly: torch.Tensor) -> None:
+        """Mark the ``members`` flagged in ``newly`` ((len(members),) bool) diverged at this step."""
+        for i in (newly.nonzero().flatten() + members.start).tolist():
+            self.diverged_at[i] = self.step
+            self.active_flags[i] = False
+            self.records[i].append(record(None, self.step, "diverged", 1.0, member=i))
+        self.active[members] &= ~newly
+        self._n_active = sum(self.active_flags)
+
+    # -- divergence checks --------------------------------------------------------------------
+    def check_divergence(self) -> None:
+        """Find the members whose loss went non-finite since the last check (see the module
+        docstring): go back to the window's snapshot and replay it, checking every step, so that
+        they are frozen and marked at their own step. Nothing to do on a CPU (checked each step)."""
+        snapshot, self._snapshot = self._snapshot, None
+        if snapshot is None or not bool(self._nonfinite.any()):  # the one read-back per window
+            return
+        target = self.step
+        self._restore(snapshot)
+        self._replaying = True
+        try:
+            while self.step < target and self._n_active:
+                self.train_step()
+        finally:
+            self._replaying = False
+
+    @torch.no_grad()
+    def _take_snapshot(self) -> _Snapshot:
+        self._nonfinite.zero_()
+        tensors = {**{f"param:{k}": v for k, v in self.params.items()},
+                   **{f"buffer:{k}": v for k, v in self.buffers.items()}, "loss_sum": self._loss_sum}
+        return _Snapshot(
+            step=self.step, t=self.optimizer.t, position=dataclasses.replace(self.batcher.position),
+            factors=list(self._factors), loss_count=self._loss_count,
+            tensors={k: v.detach().clone() for k, v in tensors.items()},
+            state={name: {k: v.clone() for k, v in st.items()} for name, st in self.optimizer.state.items()},
+            rng=[g.get_state() for g in self.generators])
+
+    @torch.no_grad()
+    def _restore(self, snap: _Snapshot) -> None:
+        """Put back what the steps since ``snap`` changed (in place: the kernels hold views)."""
+        for k, v in self.params.items():
+            v.copy_(snap.tensors[f"param:{k}"])
+        for k, v in self.buffers.items():
+            v.copy_(snap.tensors[f"buffer:{k}"])
+        self._loss_sum.copy_(snap.tensors["loss_sum"])
+        for name, state in self.optimizer.state.items():
+            for key in list(state):
+                if key in snap.state[name]:
+                    state[key].copy_(snap.state[name][key])
+                else:  # made during the window
+                    del state[key]
+        for g, rng in zip(self.generators, snap.rng):
+            g.set_state(rng)
+        self.optimizer.t = snap.t
+        self.batcher.position = dataclasses.replace(snap.position)
+        self.step, self._factors, self._loss_count = snap.step, list(snap.factors), snap.loss_count
+        self._nonfinite.zero_()
+
+    def reactivate(self, index: int) -> None:
+        """Let member ``index`` train again (its weights were replaced, as PBT's exploit does)."""
+        self.check_divergence()
+        self.active_flags[index] = True
+        self.active[index] = True
+        self._n_active = sum(self.active_flags)
+        self.diverged_at[index] = None
 
     @torch.no_grad()
     def _clip(self, grads: dict[str, torch.Tensor], max_norm: torch.Tensor) -> None:
@@ -234,6 +345,7 @@ class Population:
 
     def evaluate(self) -> list[dict[str, float]]:
         """``train_*`` and ``test_*`` metrics of every member (as ``evaluate_splits`` computes)."""
+        self.check_divergence()
         cfg, d = self.train_settings, self.data
         out: dict[str, torch.Tensor] = {}
         if cfg.eval_train_examples > 0:
@@ -246,11 +358,10 @@ class Population:
         return [{k: col[i] for k, col in columns.items()} for i in range(self.n)]
 
     def _record_eval(self) -> None:
+        evals = self.evaluate()  # checks divergence first: the loss sums may be replayed
         batch_loss = (self._loss_sum / max(1, self._loss_count)).tolist()
-        evals = self.evaluate()
-        active = self.active.tolist()
         for i in range(self.n):
-            if not active[i]:
+            if not self.active_flags[i]:
                 continue
             metrics = {"batch_loss": batch_loss[i], "lr_factor": self._factors[i], **evals[i]}
             self.records[i].extend(record(None, self.step, k, v, member=i) for k, v in metrics.items())
@@ -277,6 +388,7 @@ class Population:
 
     def results(self) -> list[MemberResult]:
         """One :class:`MemberResult` per member (final weights at each member's own width)."""
+        self.check_divergence()
         out = []
         for i, cfg in enumerate(self.configs):
             diverged = self.diverged_at[i] is not None
@@ -292,6 +404,7 @@ class Population:
     # -- members and probes -------------------------------------------------------------------
     def member_model(self, index: int) -> Model:
         """Member ``index`` as a standalone model at its own width (a copy of its weights)."""
+        self.check_divergence()
         cfg = self.configs[index]
         model = build_model(cfg.model.name, self.spec, cfg.model.params)
         self.kernel.sync()
@@ -303,6 +416,7 @@ class Population:
 
         With targets ``y``, ``.grads`` holds each member's loss gradient with respect to them.
         """
+        self.check_divergence()
         self.kernel.sync()
         vk = self.kernel if isinstance(self.kernel, VmapKernel) else VmapKernel(
             self.template, self.params, self.buffers, self.spec)

@@ -21,6 +21,7 @@ a second ``resume`` of the same run is refused while the first is alive.
 
 from __future__ import annotations
 
+import copy
 import math
 import sys
 import time
@@ -45,6 +46,11 @@ from neuralab.optim.build import make_optimizer, make_schedule
 from neuralab.run_lock import RunLock
 from neuralab.seed import derive_seed
 from neuralab.store import RunInfo, RunStore
+
+# Steps between two read-backs of the loss's finiteness on an accelerator, in the trainer and the
+# population engine (see the module docstrings): a non-finite loss is noticed at most this many
+# steps late, and stops the run (freezes the member) at its own step.
+DIVERGENCE_CHECK_EVERY = 50
 
 Progress = Literal["auto", "bar", "lines", "none"]
 EvalCallback = Callable[["Trainer", int], "Sequence[dict[str, Any]] | None"]
@@ -95,12 +101,18 @@ class Trainer:
             group.setdefault("initial_lr", group["lr"])
         self.schedule = make_schedule(config.schedule.name, config.train.steps, config.schedule.params)
         self.batcher = TensorBatcher(self.data.x_train.shape[0], config.train.batch_size,
-                                     derive_seed(config.seed, "data"))
+                                     derive_seed(config.seed, "data"), device=self.device)
         self.x_train, self.y_train = (t.to(self.device) for t in (self.data.x_train, self.data.y_train))
         self.step = 0
         self.elapsed = 0.0
-        self._interval = [0.0, 0]  # sum of batch losses, count since the last evaluation
+        # the sum of batch losses since the last evaluation (on the device) and their count
+        self._loss_total = torch.zeros((), dtype=torch.float64, device=self.device)
+        self._loss_steps = 0
+        self.check_every = 1 if self.device.type == "cpu" else DIVERGENCE_CHECK_EVERY
+        self._nonfinite = torch.zeros((), dtype=torch.bool, device=self.device)
+        self._snapshot: dict[str, Any] | None = None  # the start of the current window of steps
         self._rng_state: torch.Tensor | None = None
+        self._device_rng_state: torch.Tensor | None = None
         self.log = RecordLog(run.records_path if run else None,
                              sink=tensorboard.sink_for(config.train.tensorboard, run))
 
@@ -110,14 +122,17 @@ class Trainer:
 
     # -- checkpoints --------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        return {
+        state = {
             "optimizer": self.optimizer.state_dict(),
             "rng": torch.get_rng_state(),
             "data": self.batcher.state_dict(),
             "elapsed": self.elapsed,
-            "interval": list(self._interval),
+            "interval": [float(self._loss_total), self._loss_steps],
             "threads": torch.get_num_threads(),  # float sums are bit-exact only at the same count
         }
+        if self.device.type == "cuda":  # dropout on the GPU draws from the device's generator
+            state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
+        return state
 
     def save(self) -> None:
         if self.run is None:
@@ -145,8 +160,10 @@ class Trainer:
             self.optimizer.load_state_dict(state["optimizer"])
             self.batcher.load_state_dict(state["data"])
             self._rng_state = state["rng"]
+            self._device_rng_state = state.get("cuda_rng")
             self.elapsed = float(state.get("elapsed", 0.0))
-            self._interval = [float(state["interval"][0]), int(state["interval"][1])]
+            self._loss_total.fill_(float(state["interval"][0]))
+            self._loss_steps = int(state["interval"][1])
         except (KeyError, ValueError, TypeError) as exc:
             raise NeuralabError(f"checkpoint {ckpt} does not fit this run: {exc}") from None
         self.step = int(state["step"])
@@ -163,9 +180,12 @@ class Trainer:
     def fit(self) -> TrainResult:
         """Train to ``train.steps`` (from the restored step, if any)."""
         total = self.config.train.steps
-        with torch.random.fork_rng(devices=[]):
+        cuda = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
             if self._rng_state is not None:
                 torch.set_rng_state(self._rng_state)
+                if cuda and self._device_rng_state is not None:
+                    torch.cuda.set_rng_state(self._device_rng_state, self.device)
             else:
                 torch.manual_seed(derive_seed(self.config.seed, "dropout"))
             status, diverged_at = self._loop(total)
@@ -187,32 +207,28 @@ class Trainer:
         start = time.perf_counter() - self.elapsed
         try:
             while self.step < total:
+                late = self.check_every > 1
+                if late and self._snapshot is None:
+                    self._snapshot = self._take_snapshot()
                 factor = self.schedule(self.step)
-                for group in self.optimizer.param_groups:
-                    group["lr"] = group["initial_lr"] * factor
-                idx = self.batcher.next().to(self.device)
-                closure = self._closure(self.x_train[idx], self.y_train[idx])
-                if getattr(self.optimizer, "needs_closure", False):
-                    loss = self.optimizer.step(closure)  # e.g. SAM: two gradients per step
-                else:
-                    loss = closure()
-                value = float(loss.detach())
-                if not math.isfinite(value):
-                    self.elapsed = time.perf_counter() - start
-                    self.log.extend([record(self.run_id, self.step, "diverged", 1.0)])
-                    return "diverged", self.step
-                if not getattr(self.optimizer, "needs_closure", False):
-                    self.optimizer.step()
-                self.step += 1
-                self._interval[0] += value
-                self._interval[1] += 1
+                if not self._train_step(factor, check=not late):
+                    return self._diverged(start)
                 if bar is not None:
                     bar.update(1)
                 due_eval = self.step == total or (cfg.eval_every and self.step % cfg.eval_every == 0)
+                due_save = self.step == total or (cfg.checkpoint_every
+                                                  and self.step % cfg.checkpoint_every == 0)
+                if late and (due_eval or due_save or self.step % self.check_every == 0):
+                    before = self.step
+                    diverged = not self._check_divergence()
+                    if bar is not None:
+                        bar.update(self.step - before)
+                    if diverged:
+                        return self._diverged(start)
                 if due_eval:
                     self.elapsed = time.perf_counter() - start
                     self._evaluate(factor, bar, total)
-                if self.step == total or (cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0):
+                if due_save:
                     self.elapsed = time.perf_counter() - start
                     self.save()
         finally:
@@ -220,6 +236,69 @@ class Trainer:
                 bar.close()
         self.elapsed = time.perf_counter() - start
         return "completed", None
+
+    def _train_step(self, factor: float, *, check: bool) -> bool:
+        """One optimizer step at learning-rate factor ``factor``. With ``check``, the loss is read
+        back first and a non-finite one stops the run before the update (False); without, a
+        non-finite loss is only noted on the device for :meth:`_check_divergence`."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = group["initial_lr"] * factor
+        idx = self.batcher.next()  # on the device
+        closure = self._closure(self.x_train[idx], self.y_train[idx])
+        if getattr(self.optimizer, "needs_closure", False):
+            loss = self.optimizer.step(closure)  # e.g. SAM: two gradients per step
+        else:
+            loss = closure()
+        loss = loss.detach()
+        if check and not math.isfinite(float(loss)):
+            return False
+        if not check:
+            self._nonfinite |= ~torch.isfinite(loss)
+        if not getattr(self.optimizer, "needs_closure", False):
+            self.optimizer.step()
+        self.step += 1
+        self._loss_total += loss.double()
+        self._loss_steps += 1
+        return True
+
+    def _check_divergence(self) -> bool:
+        """Whether the run is still finite, replaying the window since the last check one checked
+        step at a time when a non-finite loss was noted in it (the run then stops at that step)."""
+        snapshot, self._snapshot = self._snapshot, None
+        if snapshot is None or not bool(self._nonfinite):  # the one read-back per window
+            return True
+        target = self.step
+        self._restore_snapshot(snapshot)
+        while self.step < target:
+            if not self._train_step(self.schedule(self.step), check=True):
+                return False
+        return True
+
+    def _take_snapshot(self) -> dict[str, Any]:
+        self._nonfinite.zero_()
+        state = {"model": {k: v.clone() for k, v in self.model.state_dict().items()},
+                 "optimizer": copy.deepcopy(self.optimizer.state_dict()),
+                 "rng": torch.get_rng_state(), "data": self.batcher.state_dict(), "step": self.step,
+                 "loss_total": self._loss_total.clone(), "loss_steps": self._loss_steps}
+        if self.device.type == "cuda":
+            state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
+        return state
+
+    def _restore_snapshot(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["rng"])
+        if "cuda_rng" in state:
+            torch.cuda.set_rng_state(state["cuda_rng"], self.device)
+        self.batcher.load_state_dict(state["data"])
+        self.step, self._loss_steps = state["step"], state["loss_steps"]
+        self._loss_total.copy_(state["loss_total"])
+        self._nonfinite.zero_()
+
+    def _diverged(self, start: float) -> tuple[str, int]:
+        self.elapsed = time.perf_counter() - start
+        self.log.extend([record(self.run_id, self.step, "diverged", 1.0)])
+        return "diverged", self.step
 
     def _closure(self, x: torch.Tensor, y: torch.Tensor) -> Callable[[], torch.Tensor]:
         """Zero the gradients, compute the model's training loss on ``(x, y)``, backpropagate
@@ -245,11 +324,12 @@ class Trainer:
 
     def _evaluate(self, factor: float, bar: Any, total: int) -> None:
         cfg = self.config.train
-        metrics = {"batch_loss": self._interval[0] / max(1, self._interval[1]),
+        metrics = {"batch_loss": float(self._loss_total) / max(1, self._loss_steps),
                    "lr_factor": factor}
         metrics.update(evaluate_splits(self.model, self._device_data(), cfg.eval_batch_size,
                                        cfg.eval_train_examples))
-        self._interval = [0.0, 0]
+        self._loss_total.zero_()
+        self._loss_steps = 0
         rows = [record(self.run_id, self.step, k, v) for k, v in metrics.items()]
         for callback in self.callbacks:
             rows.extend(callback(self, self.step) or [])

@@ -32,6 +32,16 @@ from torch import nn
 from neuralab.errors import NeuralabError
 
 
+def member_noise(shape: Sequence[int], keep: float, generators: Sequence[torch.Generator],
+                 like: torch.Tensor) -> torch.Tensor:
+    """``bernoulli(keep) / keep`` of ``shape`` per member, ``(len(generators), *shape)``, each drawn
+    from its member's generator on ``like``'s device (where the generators live) and cast to its
+    dtype."""
+    masks = torch.stack([torch.empty(shape, device=like.device).bernoulli_(keep, generator=g).div_(keep)
+                         for g in generators])
+    return masks.to(like.dtype)
+
+
 class _MemberMask(torch.autograd.Function):
     """The dropout noise ``bernoulli(1 - p) / (1 - p)`` shaped like ``x``, one draw per member."""
 
@@ -40,8 +50,7 @@ class _MemberMask(torch.autograd.Function):
     @staticmethod
     def forward(x: torch.Tensor, p: float, generators: Sequence[torch.Generator]) -> torch.Tensor:
         # outside vmap: a population of one
-        mask = torch.empty(x.shape).bernoulli_(1 - p, generator=generators[0]).div_(1 - p)
-        return mask.to(device=x.device, dtype=x.dtype)
+        return member_noise(x.shape, 1 - p, generators[:1], x)[0]
 
     @staticmethod
     def setup_context(ctx, inputs, output) -> None:
@@ -53,9 +62,7 @@ class _MemberMask(torch.autograd.Function):
             x = x.unsqueeze(0).expand(len(generators), *x.shape)
         else:
             x = x.movedim(in_dims[0], 0)
-        masks = torch.stack([torch.empty(x.shape[1:]).bernoulli_(1 - p, generator=g).div_(1 - p)
-                             for g in generators])  # (N, *member shape), drawn on the CPU
-        return masks.to(device=x.device, dtype=x.dtype), 0
+        return member_noise(x.shape[1:], 1 - p, generators, x), 0  # (N, *member shape)
 
 
 class MemberDropout(nn.Module):

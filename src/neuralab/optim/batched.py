@@ -20,6 +20,12 @@ as torch.optim applies it; one that differs is a tensor broadcast over each memb
 same formula; the last bit may differ where torch fuses a multiply-add). Members marked inactive
 (diverged) keep their parameters and optimizer state unchanged.
 
+Every tensor the update makes lives on the parameters' device: the per-member constants are
+moved there once, the learning-rate terms of each step are queued there with
+:func:`neuralab.devices.to_device` (no wait for the device), and the fused kernels' step counter is
+a device scalar. Which members are active is told as host-side flags, so that grouping the members
+never reads a device tensor back.
+
 When the active members fall into few groups of equal hyper-parameters (a seed sweep is one
 group), each group is updated by torch's fused single-pass kernels (``torch._fused_sgd_``,
 ``_fused_adam_``, ``_fused_adamw_``, what ``torch.optim``'s ``fused=True`` calls) on the group's
@@ -34,22 +40,19 @@ from typing import Any
 
 import torch
 
+from neuralab.devices import to_device
 from neuralab.errors import NeuralabError
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 Number = float | torch.Tensor
 
 
-def _per_member(values: Sequence[float]) -> Number:
-    """A Python number when all members agree, else an ``(N,)`` float64 tensor."""
+def _per_member(values: Sequence[float], device: torch.device) -> Number:
+    """A Python number when all members agree, else an ``(N,)`` float64 tensor on ``device``."""
     first = float(values[0])
     if all(float(v) == first for v in values):
         return first
-    return torch.tensor([float(v) for v in values], dtype=torch.float64)
-
-
-def _nonzero(value: Number) -> bool:
-    return value != 0.0 if isinstance(value, float) else bool((value != 0).any())
+    return to_device(torch.tensor([float(v) for v in values], dtype=torch.float64), device)
 
 
 def _shape_for(value: Number, like: torch.Tensor) -> Number:
@@ -79,31 +82,59 @@ class BatchedOptimizer:
         self.name = name
         self.params = dict(params)
         self.n = len(hyper)
-        get = lambda key, default=0.0: [h.get(key, default) for h in hyper]  # noqa: E731
+        self.device = next(iter(self.params.values())).device
+        get = lambda key, default=0.0: [float(h.get(key, default)) for h in hyper]  # noqa: E731
         for flag in ("nesterov", "amsgrad", "maximize"):
             if len({bool(v) for v in get(flag, False)}) > 1:
                 raise NeuralabError(f"population members must agree on optim.{flag}")
-        self.lr = [float(v) for v in get("lr")]
-        self.weight_decay = _per_member(get("weight_decay"))
+        self.lr = get("lr")
+        # each member's constant hyper-parameters, as host lists (tensors made from them: _derive)
+        self.values: dict[str, list[float]] = {"weight_decay": get("weight_decay")}
         if name == "sgd":
-            self.momentum = _per_member(get("momentum"))
-            self.dampening = _per_member(get("dampening"))
+            self.values.update(momentum=get("momentum"), dampening=get("dampening"))
             self.nesterov = bool(hyper[0].get("nesterov", False))
         else:
             betas = [tuple(h.get("betas", (0.9, 0.999))) for h in hyper]
             self.beta1 = [float(b[0]) for b in betas]
             self.beta2 = [float(b[1]) for b in betas]
-            self.eps = _per_member(get("eps", 1e-8))
+            self.values["eps"] = get("eps", 1e-8)
             self.amsgrad = bool(hyper[0].get("amsgrad", False))
-        self._static: list[tuple[float, ...]] | None = None
+        self._derive()
         self.t = 0  # steps taken by the active members (frozen members stop counting)
         self._lrs: list[float] = list(self.lr)  # this step's learning rates (see begin_step)
         self._per_member = sum(p[0].numel() for p in self.params.values())
         self.state: dict[str, dict[str, torch.Tensor]] = {k: {} for k in self.params}
+        self._step_count: torch.Tensor | None = None  # the fused Adam kernels' step, on the device
+        self._active_mask: tuple[tuple[bool, ...], torch.Tensor] | None = None
+
+    def _derive(self) -> None:
+        """The constant hyper-parameters as numbers or ``(N,)`` device tensors (see _per_member),
+        and each member's tuple of them for grouping."""
+        values = self.values
+        self.weight_decay = _per_member(values["weight_decay"], self.device)
+        if self.name == "sgd":
+            self.momentum = _per_member(values["momentum"], self.device)
+            self.dampening = _per_member(values["dampening"], self.device)
+            cols = [values["weight_decay"], values["momentum"], values["dampening"]]
+        else:
+            self.eps = _per_member(values["eps"], self.device)
+            self._one_minus_beta1 = _per_member([1 - b for b in self.beta1], self.device)
+            self._beta2 = _per_member(self.beta2, self.device)
+            cols = [values["weight_decay"], self.beta1, self.beta2, values["eps"]]
+        self._static = [tuple(c[i] for c in cols) for i in range(self.n)]
+
+    def set_member(self, index: int, *, lr: float | None = None,
+                   weight_decay: float | None = None) -> None:
+        """Change member ``index``'s learning rate and weight decay (population-based training)."""
+        if lr is not None:
+            self.lr[index] = float(lr)
+        if weight_decay is not None:
+            self.values["weight_decay"][index] = float(weight_decay)
+            self._derive()
 
     @torch.no_grad()
-    def step(self, factors: Sequence[float], active: torch.Tensor | None = None) -> None:
-        """One update with learning rates ``lr_i * factors[i]``; ``active``: (N,) bool or None."""
+    def step(self, factors: Sequence[float], active: Sequence[bool] | torch.Tensor | None = None) -> None:
+        """One update with learning rates ``lr_i * factors[i]``; ``active``: N flags or None."""
         self.begin_step(factors)
         self.update(active)
 
@@ -120,13 +151,16 @@ class BatchedOptimizer:
         return self._per_member >= self.FUSED_MIN_NUMEL
 
     @torch.no_grad()
-    def update(self, active: torch.Tensor | None = None, members: slice = slice(None),
-               grads: Mapping[str, torch.Tensor] | None = None) -> None:
+    def update(self, active: Sequence[bool] | torch.Tensor | None = None,
+               members: slice = slice(None), grads: Mapping[str, torch.Tensor] | None = None) -> None:
         """The current step's update of ``members`` (every member by default).
 
-        ``grads``: ``{name: (len(members), *shape)}``; by default each parameter's ``.grad``. A
-        slice other than all members needs :attr:`updates_slices`.
+        ``active``: which members to update, N host-side flags (None: all; a tensor is read back
+        to the host). ``grads``: ``{name: (len(members), *shape)}``; by default each parameter's
+        ``.grad``. A slice other than all members needs :attr:`updates_slices`.
         """
+        if isinstance(active, torch.Tensor):
+            active = active.tolist()
         members = slice(*members.indices(self.n))
         if grads is None:
             grads = {k: p.grad[members] for k, p in self.params.items() if p.grad is not None}
@@ -141,6 +175,7 @@ class BatchedOptimizer:
         if members != slice(0, self.n, 1):
             raise NeuralabError("a slice of the members is updated only when they are large "
                                 f"enough for the fused path ({self.FUSED_MIN_NUMEL} values each)")
+        terms = self._step_terms(lrs)
         for name, p in self.params.items():
             if name not in grads:
                 continue
@@ -148,11 +183,11 @@ class BatchedOptimizer:
             if active is not None:
                 old = {"param": p.clone(), **{k: v.clone() for k, v in state.items()}}
             if self.name == "sgd":
-                self._sgd(p, grads[name], state, lrs)
+                self._sgd(p, grads[name], state, terms)
             else:
-                self._adam(p, grads[name], state, lrs)
+                self._adam(p, grads[name], state, terms)
             if active is not None:
-                keep = ~active.view(-1, *([1] * (p.dim() - 1)))
+                keep = ~self._device_mask(active).view(-1, *([1] * (p.dim() - 1)))
                 p.copy_(torch.where(keep, old["param"], p))
                 for k, v in state.items():
                     if k in old:
@@ -163,20 +198,19 @@ class BatchedOptimizer:
     FUSED_MAX_GROUPS = 8
     FUSED_MIN_NUMEL = 65536
 
-    def _groups(self, lrs: list[float], active: torch.Tensor | None,
+    def _device_mask(self, active: Sequence[bool]) -> torch.Tensor:
+        """``active`` as an (N,) bool tensor on the device (made again only when it changes)."""
+        key = tuple(bool(a) for a in active)
+        if self._active_mask is None or self._active_mask[0] != key:
+            self._active_mask = (key, to_device(torch.tensor(key), self.device))
+        return self._active_mask[1]
+
+    def _groups(self, lrs: list[float], active: Sequence[bool] | None,
                 members: slice) -> dict[tuple, list[int]]:
         """Active ``members`` grouped by their hyper-parameters at this step."""
         keep = range(self.n)[members]
         if active is not None:
-            flags = active.tolist()
-            keep = [i for i in keep if flags[i]]
-        if self._static is None:  # the hyper-parameters that do not change from step to step
-            wd = _values(self.weight_decay, self.n)
-            if self.name == "sgd":
-                cols = [wd, _values(self.momentum, self.n), _values(self.dampening, self.n)]
-            else:
-                cols = [wd, self.beta1, self.beta2, _values(self.eps, self.n)]
-            self._static = [tuple(float(c[i]) for c in cols) for i in range(self.n)]
+            keep = [i for i in keep if active[i]]
         groups: dict[tuple, list[int]] = {}
         for i in keep:
             groups.setdefault((lrs[i], *self._static[i]), []).append(i)
@@ -210,7 +244,9 @@ class BatchedOptimizer:
                               nesterov=self.nesterov, maximize=False, is_first_step=self.t == 1)
             return
         lr, wd, b1, b2, eps = hyper
-        step = torch.tensor(float(self.t))
+        if self._step_count is None:  # torch.optim keeps a fused step count on the parameters' device
+            self._step_count = torch.zeros((), device=self.device)
+        step = self._step_count.fill_(float(self.t))
         fused = torch._fused_adamw_ if self.name == "adamw" else torch._fused_adam_
         fused(params, grad_list, state("exp_avg"), state("exp_avg_sq"),
               state("max_exp_avg_sq") if self.amsgrad else [], [step] * len(params),
@@ -222,13 +258,29 @@ class BatchedOptimizer:
             return ["momentum_buffer"] if hyper[2] != 0.0 else []
         return ["exp_avg", "exp_avg_sq"] + (["max_exp_avg_sq"] if self.amsgrad else [])
 
+    def _step_terms(self, lrs: list[float]) -> dict[str, Number]:
+        """This step's per-member factors of the update (numbers, or ``(N,)`` device tensors)."""
+        if self.name == "sgd":
+            return {"lr": _per_member(lrs, self.device)}
+        t = float(self.t)
+        terms = {"step_size": _per_member([lr / (1 - b1 ** t) for lr, b1 in zip(lrs, self.beta1)],
+                                          self.device),
+                 "bc2_sqrt": _per_member([(1 - b ** t) ** 0.5 for b in self.beta2], self.device)}
+        if self.name == "adamw":  # decoupled: w <- w (1 - lr wd)
+            terms["decay"] = _per_member([1 - lr * w for lr, w in zip(lrs, self.values["weight_decay"])],
+                                         self.device)
+        return terms
+
+    def _nonzero(self, key: str) -> bool:
+        return any(v != 0.0 for v in self.values[key])
+
     def _sgd(self, p: torch.Tensor, g: torch.Tensor, state: dict[str, torch.Tensor],
-             lrs: list[float]) -> None:
+             terms: dict[str, Number]) -> None:
         wd = self.weight_decay
-        if _nonzero(wd):
+        if self._nonzero("weight_decay"):
             g = g.add(p, alpha=wd) if isinstance(wd, float) else g + _shape_for(wd, p) * p
         mu = self.momentum
-        if _nonzero(mu):
+        if self._nonzero("momentum"):
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = g.detach().clone()
@@ -240,43 +292,38 @@ class BatchedOptimizer:
                 g = g.add(buf, alpha=mu) if isinstance(mu, float) else g + _shape_for(mu, p) * buf
             else:
                 g = buf
-        lr = _per_member(lrs)
+        lr = terms["lr"]
         if isinstance(lr, float):
             p.add_(g, alpha=-lr)
         else:
             p.addcmul_(g, _shape_for(-lr, p))
 
     def _adam(self, p: torch.Tensor, g: torch.Tensor, state: dict[str, torch.Tensor],
-              lrs: list[float]) -> None:
+              terms: dict[str, Number]) -> None:
         if not state:
             state["exp_avg"] = torch.zeros_like(p)
             state["exp_avg_sq"] = torch.zeros_like(p)
             if self.amsgrad:
                 state["max_exp_avg_sq"] = torch.zeros_like(p)
-        wd, t = self.weight_decay, self.t
-        if _nonzero(wd):
-            if self.name == "adamw":  # decoupled: w <- w (1 - lr wd)
-                decay = _per_member([1 - lr * w for lr, w in
-                                     zip(lrs, _values(wd, self.n))])
-                p.mul_(_shape_for(decay, p))
+        wd = self.weight_decay
+        if self._nonzero("weight_decay"):
+            if self.name == "adamw":
+                p.mul_(_shape_for(terms["decay"], p))
             else:
                 g = g.add(p, alpha=wd) if isinstance(wd, float) else g + _shape_for(wd, p) * p
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        one_minus_b1 = _per_member([1 - b for b in self.beta1])
-        exp_avg.lerp_(g, _shape_for(one_minus_b1, p) if not isinstance(one_minus_b1, float)
-                      else one_minus_b1)
-        b2 = _per_member(self.beta2)
+        exp_avg.lerp_(g, _shape_for(self._one_minus_beta1, p))
+        b2 = self._beta2
         if isinstance(b2, float):
             exp_avg_sq.mul_(b2).addcmul_(g, g, value=1 - b2)
         else:
             exp_avg_sq.mul_(_shape_for(b2, p)).add_(_shape_for(1 - b2, p) * g * g)
-        step_size = _per_member([lr / (1 - b1 ** float(t)) for lr, b1 in zip(lrs, self.beta1)])
-        bc2_sqrt = _per_member([(1 - b ** float(t)) ** 0.5 for b in self.beta2])
+        step_size = terms["step_size"]
         second = exp_avg_sq
         if self.amsgrad:
             torch.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
             second = state["max_exp_avg_sq"]
-        denom = second.sqrt() / _shape_for(bc2_sqrt, p)
+        denom = second.sqrt() / _shape_for(terms["bc2_sqrt"], p)
         denom = denom.add_(_shape_for(self.eps, p))
         if isinstance(step_size, float):
             p.addcdiv_(exp_avg, denom, value=-step_size)
@@ -286,6 +333,3 @@ class BatchedOptimizer:
     def state_dict(self) -> dict[str, Any]:
         return {"t": self.t, "state": {k: dict(v) for k, v in self.state.items()}}
 
-
-def _values(value: Number, n: int) -> list[float]:
-    return [value] * n if isinstance(value, float) else value.tolist()

@@ -72,25 +72,19 @@ class PopulationBasedTraining:
     # -- hyper-parameters of one member ---------------------------------------------------------
     def hyper(self, i: int) -> dict[str, float]:
         opt = self.population.optimizer
-        wd = opt.weight_decay
-        return {"lr": float(opt.lr[i]),
-                "weight_decay": float(wd if isinstance(wd, float) else wd[i])}
+        return {"lr": opt.lr[i], "weight_decay": opt.values["weight_decay"][i]}
 
     def set_hyper(self, i: int, values: dict[str, float]) -> None:
-        opt = self.population.optimizer
-        opt.lr[i] = values["lr"]
-        wd = [self.hyper(k)["weight_decay"] for k in range(self.population.n)]
-        wd[i] = values["weight_decay"]
-        opt.weight_decay = wd[0] if len(set(wd)) == 1 else torch.tensor(wd, dtype=torch.float64)
-        opt._static = None  # the optimizer caches its per-member constants
+        self.population.optimizer.set_member(i, lr=values["lr"], weight_decay=values["weight_decay"])
 
     # -- one exploit/explore round ----------------------------------------------------------------
     def scores(self) -> list[float]:
         pop = self.population
+        pop.check_divergence()  # which members diverged, up to this step
         x, y = self.validation
         values = pop.evaluate_split(x, y, pop.train_settings.eval_batch_size)[self.metric].tolist()
         sign = 1.0 if self.metric == "accuracy" else -1.0  # higher is better
-        active = pop.active.tolist()
+        active = pop.active_flags
         return [sign * v if active[i] and math.isfinite(v) else -math.inf
                 for i, v in enumerate(values)]
 
@@ -104,14 +98,12 @@ class PopulationBasedTraining:
         for b in pop.buffers.values():
             if b.dim() > 0 and b.shape[0] == pop.n:
                 b[target] = b[source]
-        if not bool(pop.active[target]):
-            pop.active[target] = True
-            pop._n_active = int(pop.active.sum())
-            pop.diverged_at[target] = None
+        pop.reactivate(target)
 
     def ready(self) -> None:
-        pop, step = self.population, self.population.step
+        pop = self.population
         scores = self.scores()
+        step = pop.step  # after the divergence check, which may have replayed the last steps
         for i, s in enumerate(scores):
             self.records.append(record("pbt", step, f"val_{self.metric}", s if self.metric == "accuracy"
                                        else -s, member=i))

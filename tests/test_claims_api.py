@@ -2,6 +2,7 @@ import math
 import random
 import statistics
 
+import numpy as np
 import pytest
 from scipy import stats
 
@@ -230,3 +231,38 @@ def test_every_registered_claim_implements_run_check_and_its_precondition():
         cls = type(get_claim(claim_id))
         for method in ("run", "check", "budget_failure"):
             assert getattr(cls, method) is not getattr(Claim, method), (claim_id, method)
+
+
+def test_discordant_se_is_the_paired_binomial_error_bounded_over_seeds():
+    from neuralab.claims.base import discordant_se
+
+    # one seed: d = (b - c) / n has variance ((b + c) / n - d^2) / n
+    n, b, c = 1000, 30, 10
+    assert discordant_se({0: (b, c)}, n) == pytest.approx(
+        math.sqrt(((b + c) / n - ((b - c) / n) ** 2) / n))
+    # seeds sharing a test set: the mean of the per-seed errors (the perfectly correlated bound)
+    two = discordant_se({0: (30, 10), 1: (12, 12)}, n)
+    assert two == pytest.approx((discordant_se({0: (30, 10)}, n) + discordant_se({1: (12, 12)}, n)) / 2)
+    # two arms that never disagree add no test-set error; far below the independent-arms bound
+    assert discordant_se({0: (0, 0), 1: (0, 0)}, n) == 0.0
+    assert discordant_se({0: (b, c)}, n) < accuracy_se(n, 0.80, 0.78)
+    with pytest.raises(ValueError):
+        discordant_se({0: (600, 600)}, n)
+
+
+def test_discordant_se_covers_the_test_set_sampling_error():
+    from neuralab.claims.base import discordant_se
+
+    # a population of examples where arm A is right on 82%, B on 80%, agreeing on most; draw test
+    # sets of 500 and compare the spread of the observed difference with the error claimed
+    rng = np.random.default_rng(0)
+    population = rng.random((200_000, 2))
+    a = population[:, 0] < 0.82
+    b = np.where(population[:, 1] < 0.9, a, ~a)  # B copies A on 90% of the examples
+    diffs, ses = [], []
+    for _ in range(400):
+        idx = rng.integers(0, len(a), 500)
+        ra, rb = a[idx], b[idx]
+        diffs.append(ra.mean() - rb.mean())
+        ses.append(discordant_se({0: (float((ra & ~rb).sum()), float((rb & ~ra).sum()))}, 500))
+    assert float(np.std(diffs)) == pytest.approx(float(np.mean(ses)), rel=0.1)

@@ -319,6 +319,32 @@ def paired_accuracy_se(correct_a: Sequence[Sequence[float]],
     return float(d.std(ddof=1) / math.sqrt(d.size))
 
 
+def discordant_se(discordant: Mapping[int, tuple[float, float]], test_examples: int) -> float:
+    """The standard error that one fixed test set adds to a mean accuracy difference between two
+    arms, from each seed's discordant counts ``(b, c)``: examples only arm A gets right, only arm
+    B gets right (McNemar's table), out of ``test_examples``.
+
+    Per seed the difference ``(b - c) / n`` has sampling variance ``((b + c) / n - ((b - c) /
+    n)^2) / n`` (paired binomial); the seeds share the test set, so their errors are correlated,
+    and the standard error of their mean is bounded by the mean of the per-seed standard errors
+    (reached when they are perfectly correlated): the bound returned, which errs on the side of
+    *inconclusive*. Two arms that agree on most examples get a far smaller error than the
+    independent-arms :func:`accuracy_se`.
+    """
+    if test_examples <= 0 or not discordant:
+        raise ValueError(f"need test_examples > 0 and at least one seed, got {test_examples} and "
+                         f"{len(discordant)} seeds")
+    n = float(test_examples)
+    ses = []
+    for b, c in discordant.values():
+        if not (0 <= b and 0 <= c and b + c <= n):
+            raise ValueError(f"discordant counts must be non-negative and sum to at most "
+                             f"{test_examples}, got {b}, {c}")
+        var = max((b + c) / n - ((b - c) / n) ** 2, 0.0) / n
+        ses.append(math.sqrt(var))
+    return float(statistics.fmean(ses))
+
+
 def flat_tail(records: Sequence[Mapping[str, Any]], arm: str, metric: str = "batch_loss", *,
               tail: float = 0.1, rel_tol: float = 0.05, abs_tol: float = 0.0) -> str | None:
     """The common precondition "``arm`` has converged": its ``metric`` (averaged over seeds)

@@ -4,6 +4,7 @@ curve, the records the convergence preconditions judge), the loop over seeds and
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -11,11 +12,11 @@ import torch
 from torch import nn
 
 from neuralab.claims.base import (Progress, Verdict, accuracy_se, by_seed, claim_record, decide,
-                                  mean_std, paired_differences)
+                                  discordant_se, mean_std, paired_differences)
 from neuralab.compress.finetune import fit
 from neuralab.compress.prune import iterative_pruning
 from neuralab.data.dataset import Dataset, load_dataset
-from neuralab.engine.metrics import evaluate, loss_fn
+from neuralab.engine.metrics import correct_mask, evaluate, loss_fn
 from neuralab.models.base import build_model
 from neuralab.seed import derive_seed
 
@@ -59,17 +60,53 @@ def test_size(data: Dataset, seed: int) -> dict[str, Any]:
     return claim_record("data", seed, "test_examples", data.x_test.shape[0])
 
 
+class PairedScores:
+    """The test accuracy of each arm of one seed, scored from its per-example correctness, and
+    for every pair of arms the examples only one of them gets right (McNemar's discordant
+    counts, arm ``data``, metric ``only_right:A|B``), from which :func:`test_set_se` takes the
+    paired test-set error of an accuracy difference."""
+
+    def __init__(self, data: Dataset, seed: int) -> None:
+        self.data, self.seed = data, seed
+        self.correct: dict[str, torch.Tensor] = {}
+
+    def record(self, arm: str, model: nn.Module) -> dict[str, Any]:
+        """``arm``'s ``test_accuracy`` record (its correctness kept for the pairs)."""
+        d = self.data
+        self.correct[arm] = correct_mask(model, d.spec, d.x_test, d.y_test)
+        return claim_record(arm, self.seed, "test_accuracy",
+                            float(self.correct[arm].double().mean()))
+
+    def discordance(self) -> list[dict[str, Any]]:
+        """``only_right:A|B`` for every ordered pair of the arms scored so far."""
+        return [claim_record("data", self.seed, f"only_right:{a}|{b}",
+                             float((self.correct[a] & ~self.correct[b]).sum()))
+                for a, b in itertools.permutations(self.correct, 2)]
+
+
 def test_set_se(records: Iterable[Mapping[str, Any]], *arms: str,
                 metric: str = "test_accuracy") -> float:
     """The sampling error the fixed test set adds to a sum or difference of the ``arms``' mean
-    accuracies (:func:`~neuralab.claims.base.accuracy_se`; its size from the :func:`test_size`
-    record; 0 when there is none)."""
+    accuracies: for a difference of two arms scored by :class:`PairedScores`, the paired
+    :func:`~neuralab.claims.base.discordant_se` from their discordant counts; otherwise the
+    independent-arms :func:`~neuralab.claims.base.accuracy_se` (its size from the
+    :func:`test_size` record; 0 when there is none)."""
     rows = list(records)
     sizes = by_seed(rows, "data", "test_examples")
-    acc = [mean_std(by_seed(rows, arm, metric).values())[0] for arm in arms]
-    if not sizes or not all(0 <= a <= 1 for a in acc):
+    if not sizes:
         return 0.0
-    return accuracy_se(int(min(sizes.values())), *acc)
+    n = int(min(sizes.values()))
+    if len(arms) == 2 and metric == "test_accuracy":
+        a, b = arms
+        only_a = by_seed(rows, "data", f"only_right:{a}|{b}")
+        only_b = by_seed(rows, "data", f"only_right:{b}|{a}")
+        seeds = set(by_seed(rows, a, metric)) & set(by_seed(rows, b, metric))
+        if seeds and seeds <= set(only_a) & set(only_b):
+            return discordant_se({s: (only_a[s], only_b[s]) for s in seeds}, n)
+    acc = [mean_std(by_seed(rows, arm, metric).values())[0] for arm in arms]
+    if not all(0 <= a <= 1 for a in acc):
+        return 0.0
+    return accuracy_se(n, *acc)
 
 
 def gap_verdict(records: Iterable[Mapping[str, Any]], a: str, b: str, threshold: float,

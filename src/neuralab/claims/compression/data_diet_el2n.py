@@ -29,12 +29,10 @@ from __future__ import annotations
 
 import statistics
 
-from neuralab.claims.base import Claim, Progress, Verdict, claim_record, combine
-from neuralab.claims.base import training_converged
-from neuralab.claims.compression._compression_setup import (arm_gap, claim_data,
-                                                            gap_verdict, over_seeds,
-                                                            seeded_model, single_threaded,
-                                                            test_accuracy, test_size,
+from neuralab.claims.base import Claim, Progress, Verdict, combine, training_converged
+from neuralab.claims.compression._compression_setup import (PairedScores, arm_gap, claim_data,
+                                                            gap_verdict, over_seeds, seeded_model,
+                                                            single_threaded, test_size,
                                                             train_logged)
 from neuralab.compress.data_pruning import score_examples, select
 from neuralab.config import build_config
@@ -79,12 +77,12 @@ class DataDietEL2N(Claim):
             subsets = {"full": None, "el2n": select(scores, KEEP, keep="hard"),
                        "random": select(scores, KEEP, keep="random", seed=seed),
                        "easy": select(scores, KEEP, keep="easy")}
-            rows = [test_size(data, seed)]
+            rows, tested = [test_size(data, seed)], PairedScores(data, seed)
             for arm, indices in subsets.items():
                 model = seeded_model("cnn", data, params, seed)
                 rows += train_logged(model, data, b["steps"], seed, arm, lr=3e-3, indices=indices)
-                rows.append(claim_record(arm, seed, "test_accuracy", test_accuracy(model, data)))
-            return rows
+                rows.append(tested.record(arm, model))
+            return rows + tested.discordance()
 
         return over_seeds(self.seeds_for(budget), one_seed, progress)
 

@@ -32,9 +32,9 @@ import statistics
 
 from neuralab.claims.base import Claim, Progress, Verdict, by_seed, claim_record, combine
 from neuralab.claims.base import training_converged
-from neuralab.claims.compression._compression_setup import (claim_data, gap_verdict, over_seeds,
-                                                            seeded_model, single_threaded,
-                                                            test_accuracy, test_size,
+from neuralab.claims.compression._compression_setup import (PairedScores, claim_data, gap_verdict,
+                                                            over_seeds, seeded_model,
+                                                            single_threaded, test_size,
                                                             train_logged)
 from neuralab.registry import REGISTRY, register
 
@@ -76,7 +76,8 @@ class GlobalMagnitudePruning(Claim):
         def one_seed(seed: int) -> list[dict]:
             dense = seeded_model("mlp", data, {"width": b["width"], "depth": 2}, seed)
             rows = [test_size(data, seed)] + train_logged(dense, data, b["steps"], seed, "dense")
-            rows.append(claim_record("dense", seed, "test_accuracy", test_accuracy(dense, data)))
+            tested = PairedScores(data, seed)
+            rows.append(tested.record("dense", dense))
             for s in SPARSITIES:
                 plain = pruner("global_magnitude", s, b["width"]).masks(dense)
                 mt = pruner("global_mt", s, b["width"]).masks(dense)
@@ -86,9 +87,8 @@ class GlobalMagnitudePruning(Claim):
                     model = copy.deepcopy(dense)
                     pruner(method, s, b["width"]).apply(model)
                     rows += train_logged(model, data, b["finetune"], seed, f"{method}/{s}")
-                    rows.append(claim_record(f"{method}/{s}", seed, "test_accuracy",
-                                             test_accuracy(model, data)))
-            return rows
+                    rows.append(tested.record(f"{method}/{s}", model))
+            return rows + tested.discordance()
 
         return over_seeds(self.seeds_for(budget), one_seed, progress)
 

@@ -20,9 +20,9 @@ import math
 
 from neuralab.claims.base import Claim, Progress, Verdict, claim_record
 from neuralab.claims.base import training_converged
-from neuralab.claims.compression._compression_setup import (claim_data, gap_verdict, over_seeds,
-                                                            seeded_model, single_threaded,
-                                                            test_accuracy, test_size,
+from neuralab.claims.compression._compression_setup import (PairedScores, claim_data, gap_verdict,
+                                                            over_seeds, seeded_model,
+                                                            single_threaded, test_size,
                                                             train_logged)
 from neuralab.compress.prune import GradualPruning, prunable_weights, sparsity
 from neuralab.registry import REGISTRY, register
@@ -71,11 +71,12 @@ class GradualPruningLargeSparse(Claim):
             width = matching_width(data.spec.n_inputs, data.spec.n_outputs, nonzero)
             small = seeded_model("mlp", data, {"width": width, "depth": 2}, seed, "small")
             rows += train_logged(small, data, steps, seed, "small_dense")
-            rows += [claim_record("large_sparse", seed, "test_accuracy", test_accuracy(large, data)),
+            tested = PairedScores(data, seed)
+            rows += [tested.record("large_sparse", large),
                      claim_record("large_sparse", seed, "nonzero_weights", nonzero),
-                     claim_record("small_dense", seed, "test_accuracy", test_accuracy(small, data)),
+                     tested.record("small_dense", small),
                      claim_record("small_dense", seed, "width", width)]
-            return rows
+            return rows + tested.discordance()
 
         def say(seed: int, rows: list[dict]) -> str:
             width = next(r["value"] for r in rows if r["metric"] == "width")

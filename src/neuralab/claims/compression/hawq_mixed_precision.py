@@ -31,11 +31,10 @@ from __future__ import annotations
 
 from neuralab.claims.base import Claim, Progress, Verdict, claim_record
 from neuralab.claims.base import training_converged
-from neuralab.claims.compression._compression_setup import (arm_gap, claim_data,
-                                                            gap_verdict,
-                                                            over_seeds, seeded_model,
-                                                            single_threaded, test_accuracy,
-                                                            test_size, train_logged)
+from neuralab.claims.compression._compression_setup import (PairedScores, arm_gap, claim_data,
+                                                            gap_verdict, over_seeds, seeded_model,
+                                                            single_threaded, test_size,
+                                                            train_logged)
 from neuralab.compress.prune import prunable_weights
 from neuralab.compress.quantize.hawq import (allocate_bits_v2, average_bits,
                                              quantization_perturbation, quantize_mixed,
@@ -85,14 +84,15 @@ class HawqMixedPrecision(Claim):
                 "no_hessian": allocate_bits_v2({k: 1.0 for k in sens}, error, sizes, AVG_BITS,
                                                CANDIDATES),
             }
+            tested = PairedScores(data, seed)
             for arm, alloc in arms.items():
                 quantized = model if alloc is None else quantize_mixed(model, alloc)
-                rows.append(claim_record(arm, seed, "test_accuracy", test_accuracy(quantized, data)))
+                rows.append(tested.record(arm, quantized))
                 if alloc is not None:
                     rows.append(claim_record(arm, seed, "average_bits", average_bits(alloc, sizes)))
                     rows += [claim_record(arm, seed, "bits", v, layer=k) for k, v in alloc.items()]
             rows += [claim_record("hawq", seed, "sensitivity", v, layer=k) for k, v in sens.items()]
-            return rows
+            return rows + tested.discordance()
 
         def say(seed: int, rows: list[dict]) -> str:
             bits = {r["layer"]: int(r["value"]) for r in rows

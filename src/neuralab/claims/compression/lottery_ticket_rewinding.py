@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from neuralab.claims.base import Claim, Progress, Verdict, claim_record, combine
 from neuralab.claims.base import training_converged
-from neuralab.claims.compression._compression_setup import (claim_data, gap_verdict, iterative_logged,
-                                                            over_seeds, seeded_model,
-                                                            single_threaded, test_accuracy,
+from neuralab.claims.compression._compression_setup import (PairedScores, claim_data, gap_verdict,
+                                                            iterative_logged, over_seeds,
+                                                            seeded_model, single_threaded,
                                                             test_size, train_logged)
 from neuralab.compress.prune import apply_masks
 from neuralab.registry import REGISTRY, register
@@ -62,7 +62,8 @@ class LotteryTicketRewinding(Claim):
         def one_seed(seed: int) -> list[dict]:
             dense = seeded_model("mlp", data, params, seed)
             rows = [test_size(data, seed)] + train_logged(dense, data, steps, seed, "dense")
-            rows.append(claim_record("dense", seed, "test_accuracy", test_accuracy(dense, data)))
+            tested = PairedScores(data, seed)
+            rows.append(tested.record("dense", dense))
             ticket = seeded_model("mlp", data, params, seed)
             result, curve = iterative_logged(ticket, data, pruner, rounds=rounds, steps=steps,
                                              rewind_step=rewind, seed=seed, arm="ticket")
@@ -75,8 +76,8 @@ class LotteryTicketRewinding(Claim):
             reinit = seeded_model("mlp", data, params, seed, "reinit")
             apply_masks(reinit, result.masks)
             rows += train_logged(reinit, data, steps - rewind, seed, "reinit")
-            rows.append(claim_record("reinit", seed, "test_accuracy", test_accuracy(reinit, data)))
-            return rows
+            rows.append(tested.record("reinit", reinit))
+            return rows + tested.discordance()
 
         return over_seeds(self.seeds_for(budget), one_seed, progress)
 

@@ -19,11 +19,10 @@ steps, or below 0.02).
 
 from __future__ import annotations
 
-from neuralab.claims.base import Claim, Progress, Verdict, claim_record
-from neuralab.claims.base import training_converged
-from neuralab.claims.compression._compression_setup import (claim_data, gap_verdict, over_seeds,
-                                                            seeded_model, single_threaded,
-                                                            test_accuracy, test_size,
+from neuralab.claims.base import Claim, Progress, Verdict, training_converged
+from neuralab.claims.compression._compression_setup import (PairedScores, claim_data, gap_verdict,
+                                                            over_seeds, seeded_model,
+                                                            single_threaded, test_size,
                                                             train_logged)
 from neuralab.compress.distill.kd import kd_loss, teacher_logits
 from neuralab.compress.quantize.fake import FakeQuant, quantize_weights
@@ -56,7 +55,8 @@ class QuantizedDistillation(Claim):
             teacher = seeded_model("cnn", data, {"channels": b["teacher"]}, seed, "teacher")
             rows = [test_size(data, seed)]
             rows += train_logged(teacher, data, b["steps"], seed, "teacher", lr=3e-3)
-            rows.append(claim_record("teacher", seed, "test_accuracy", test_accuracy(teacher, data)))
+            tested = PairedScores(data, seed)
+            rows.append(tested.record("teacher", teacher))
             student = {"channels": b["student"]}
             # quantized distillation (neuralab.compress.distill.quantized_distillation), with its
             # loss curve: 4-bit per-channel weights (STE), Hinton's loss against the teacher
@@ -71,9 +71,9 @@ class QuantizedDistillation(Claim):
             plain = quantize_weights(seeded_model("cnn", data, student, seed),
                                      lambda k, w: FakeQuant(BITS, per_channel=True))
             rows += train_logged(plain, data, b["steps"], seed, "labels_only", lr=3e-3)
-            rows.append(claim_record("distilled", seed, "test_accuracy", test_accuracy(distilled, data)))
-            rows.append(claim_record("labels_only", seed, "test_accuracy", test_accuracy(plain, data)))
-            return rows
+            rows.append(tested.record("distilled", distilled))
+            rows.append(tested.record("labels_only", plain))
+            return rows + tested.discordance()
 
         return over_seeds(self.seeds_for(budget), one_seed, progress)
 

@@ -19,14 +19,11 @@ steps, or below 0.02).
 
 from __future__ import annotations
 
-from neuralab.claims.base import (Claim, Progress, Verdict, claim_record, combine, decide,
-                                  paired_differences)
-from neuralab.claims.base import training_converged
-from neuralab.claims.compression._compression_setup import (arm_gap, claim_data,
-                                                            gap_verdict,
-                                                            over_seeds, seeded_model,
-                                                            single_threaded, test_accuracy,
-                                                            test_set_se, test_size,
+from neuralab.claims.base import (Claim, Progress, Verdict, combine, decide, paired_differences,
+                                  training_converged)
+from neuralab.claims.compression._compression_setup import (PairedScores, arm_gap, claim_data,
+                                                            gap_verdict, over_seeds, seeded_model,
+                                                            single_threaded, test_set_se, test_size,
                                                             train_logged)
 from neuralab.registry import REGISTRY, register
 
@@ -57,7 +54,7 @@ class RandomPruningERK(Claim):
         pruner = REGISTRY.create("pruner", "random_erk", sparsity=SPARSITY)
 
         def one_seed(seed: int) -> list[dict]:
-            rows = [test_size(data, seed)]
+            rows, tested = [test_size(data, seed)], PairedScores(data, seed)
             for width in b["widths"]:
                 params = {"width": width, "depth": 2}
                 dense = seeded_model("mlp", data, params, seed)
@@ -65,11 +62,9 @@ class RandomPruningERK(Claim):
                 sparse = seeded_model("mlp", data, params, seed)
                 pruner.apply(sparse, seed=seed)
                 rows += train_logged(sparse, data, b["steps"], seed, f"random_erk/{width}")
-                rows.append(claim_record(f"dense/{width}", seed, "test_accuracy",
-                                         test_accuracy(dense, data)))
-                rows.append(claim_record(f"random_erk/{width}", seed, "test_accuracy",
-                                         test_accuracy(sparse, data)))
-            return rows
+                rows.append(tested.record(f"dense/{width}", dense))
+                rows.append(tested.record(f"random_erk/{width}", sparse))
+            return rows + tested.discordance()
 
         return over_seeds(self.seeds_for(budget), one_seed, progress)
 

@@ -50,8 +50,16 @@ def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
     return hits[:n]
 
 
+def quoted(text: str, limit: int = 60) -> str:
+    """``repr(text)``, cut to its first ``limit`` characters when it is longer (a pasted file
+    must not make an error line thousands of characters long)."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
+
+
 def unknown_message(what: str, name: str, known: list[str]) -> str:
     near = closest(name, known)
     hint = f"; did you mean {', '.join(repr(k) for k in near)}?" if near else ""
     shown = ", ".join(known[:40]) + (", ..." if len(known) > 40 else "")
-    return f"unknown {what} {name!r}{hint} (known: {shown})"
+    return f"unknown {what} {quoted(name)}{hint} (known: {shown})"

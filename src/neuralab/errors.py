@@ -7,8 +7,9 @@ command line prints that line on stderr and exits with status 2.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 
 class NeuralabError(ValueError):
@@ -63,3 +64,18 @@ def unknown_message(what: str, name: str, known: list[str]) -> str:
     hint = f"; did you mean {', '.join(repr(k) for k in near)}?" if near else ""
     shown = ", ".join(known[:40]) + (", ..." if len(known) > 40 else "")
     return f"unknown {what} {quoted(name)}{hint} (known: {shown})"
+
+
+@contextlib.contextmanager
+def oversized_as_config_error(message: str) -> Iterator[None]:
+    """Turn a failed allocation inside the block — numpy's MemoryError, or torch's allocator
+    refusing a tensor too large for the machine ("can't allocate memory", "out of memory") —
+    into ``ConfigError(message)``."""
+    try:
+        yield
+    except (MemoryError, RuntimeError) as exc:
+        text = str(exc)
+        if isinstance(exc, RuntimeError) and not ("can't allocate memory" in text
+                                                  or "out of memory" in text):
+            raise
+        raise ConfigError(message) from None

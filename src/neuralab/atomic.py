@@ -1,6 +1,7 @@
 """Atomic file writes: write a temporary file beside the target, fsync, then ``os.replace``.
 
 A reader (or a run killed mid-write) sees either the old file or the new one, never half of one.
+:func:`check_writable` tells, before anything is written, whether a path can be written at all.
 """
 
 from __future__ import annotations

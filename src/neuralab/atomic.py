@@ -1,6 +1,7 @@
 """Atomic file writes: write a temporary file beside the target, fsync, then ``os.replace``.
 
 A reader (or a run killed mid-write) sees either the old file or the new one, never half of one.
+:func:`check_writable` tells, before anything is written, whether a path can be written at all.
 """
 
 from __future__ import annotations
@@ -13,6 +14,36 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from neuralab.errors import NeuralabError
+
+
+def check_writable(path: str | Path, shown: str, *, file: bool = False) -> None:
+    """Refuse (one-line :class:`NeuralabError`) a directory ``path`` to write into — or, with
+    ``file``, a file ``path`` to write — that cannot be: a directory path that is a file, a file
+    path that is a directory or a device, a path under a file or a broken symlink, or a place
+    where nothing can be written (``/proc``). ``shown`` names the path in the message. Nothing
+    is created."""
+    path = Path(path)
+    if file and path.exists() and not path.is_file():
+        kind = "a directory" if path.is_dir() else "not a regular file"
+        raise NeuralabError(f"{shown} is {kind}; give the path of a file to write")
+    existing = path.parent if file else path
+    while not existing.exists() and existing != existing.parent:
+        if existing.is_symlink():
+            raise NeuralabError(f"{shown}: {str(existing)!r} is a broken symlink")
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is" if existing == path else f"lies under {str(existing)!r}, which is"
+        raise NeuralabError(f"{shown} {where} a file, not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise NeuralabError(f"{shown}: {str(existing)!r} is not writable")
+    try:  # an anonymous file (O_TMPFILE): no name is ever left behind
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise NeuralabError(f"{shown}: cannot write in {str(existing)!r} "
+                            f"({exc.strerror or exc})") from None
 
 
 def fsync_dir(path: str | Path) -> None:

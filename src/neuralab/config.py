@@ -150,6 +150,9 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Iterable[str]) -> dict[st
         if not sep or not key.strip():
             raise ConfigError(f"override {item!r} must look like key.sub=value (e.g. model.width=64)")
         path = [p.strip() for p in key.split(".")]
+        if not all(path):
+            raise ConfigError(f"override {item!r} has an empty name in {key.strip()!r}; "
+                              "it must look like key.sub=value (e.g. model.width=64)")
         node = out
         for part in path[:-1]:
             child = node.setdefault(part, {})

@@ -7,8 +7,9 @@ command line prints that line on stderr and exits with status 2.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 
 class NeuralabError(ValueError):
@@ -50,8 +51,31 @@ def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
     return hits[:n]
 
 
+def quoted(text: str, limit: int = 60) -> str:
+    """``repr(text)``, cut to its first ``limit`` characters when it is longer (a pasted file
+    must not make an error line thousands of characters long)."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
+
+
 def unknown_message(what: str, name: str, known: list[str]) -> str:
     near = closest(name, known)
     hint = f"; did you mean {', '.join(repr(k) for k in near)}?" if near else ""
     shown = ", ".join(known[:40]) + (", ..." if len(known) > 40 else "")
-    return f"unknown {what} {name!r}{hint} (known: {shown})"
+    return f"unknown {what} {quoted(name)}{hint} (known: {shown})"
+
+
+@contextlib.contextmanager
+def oversized_as_config_error(message: str) -> Iterator[None]:
+    """Turn a failed allocation inside the block — numpy's MemoryError, or torch's allocator
+    refusing a tensor too large for the machine ("can't allocate memory", "out of memory") —
+    into ``ConfigError(message)``."""
+    try:
+        yield
+    except (MemoryError, RuntimeError) as exc:
+        text = str(exc)
+        if isinstance(exc, RuntimeError) and not ("can't allocate memory" in text
+                                                  or "out of memory" in text):
+            raise
+        raise ConfigError(message) from None

@@ -45,6 +45,8 @@ NAMED_RANGES: dict[str, dict[str, float]] = {
     "warmup": {"ge": 0},
     "batch_size": {"ge": 1},
     "seed": {"ge": 0},
+    "top_k": {"ge": 1},
+    "dropout_samples": {"ge": 1},
 }
 # ... and of names ending or starting with a conventional part (e.g. attn_dropout, n_heads).
 SUFFIX_RANGES: dict[str, dict[str, float]] = {

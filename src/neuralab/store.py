@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from neuralab.atomic import atomic_write_json
-from neuralab.errors import NeuralabError, UnknownNameError
+from neuralab.errors import NeuralabError, UnknownNameError, quoted
 from neuralab.run_lock import RunLock
 
 DEFAULT_ROOT = "neuralab-runs"
@@ -297,6 +297,10 @@ class RunStore:
         if not isinstance(run_id, str) or not run_id.strip():
             raise NeuralabError(f"a run id (or a prefix of one) must be non-empty, got {run_id!r}; "
                                 "see `neuralab runs list`")
+        if not run_id.isprintable():  # a control character or an undecodable byte of argv
+            raise NeuralabError(f"run id {quoted(run_id)} holds characters that no run id has; "
+                                "a run id looks like 20240101-120000-mlp-1a2b3c (see "
+                                "`neuralab runs list`)")
         if not self.exists:
             raise UnknownNameError("run", run_id, [])
         with self._connect() as conn:

@@ -11,7 +11,8 @@ import typer
 
 from neuralab.claims.labels import BUDGETS, EXECUTORS, SMOKE_SENTENCE
 from neuralab.claims.summaries import latest_claim_runs, latest_json
-from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
+from neuralab.cli.common import (JsonFlag, RunsDir, check_out_file, format_table, print_json,
+                                 store_at)
 from neuralab.errors import ConfigError
 from neuralab.store import RunStore
 
@@ -205,8 +206,10 @@ def table(
     verdicts beside them and the earlier verdicts from the page), keeping earlier tables."""
     from neuralab.claims.runner import resolve_claims
     from neuralab.claims.verdicts_doc import earlier_verdicts, render_table, update_page, verdict_rows
+    from neuralab.config import read_config_text
 
-    earlier = earlier_verdicts(out.read_text(encoding="utf-8")) if out.is_file() else {}
+    check_out_file(out)
+    earlier = earlier_verdicts(read_config_text(out, "verdicts page")) if out.is_file() else {}
     quick = store_at(quick_runs_dir) if quick_runs_dir is not None else None
     rows = verdict_rows(store_at(runs_dir), quick, earlier)
     missing = sorted(set(resolve_claims([], all_claims=True)) - {r["claim"] for r in rows})

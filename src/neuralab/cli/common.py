@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from neuralab.atomic import check_writable
 from neuralab.errors import NeuralabError
 from neuralab.store import RunStore
 
@@ -36,25 +35,16 @@ def check_store_root(root: Path) -> None:
     Nothing is created here; the store makes its directories on its first write.
     """
     shown = f"run store {str(root)!r} (--runs-dir / NEURALAB_HOME)"
-    existing = root
-    while not existing.exists() and existing != existing.parent:
-        if existing.is_symlink():
-            raise NeuralabError(f"{shown}: {str(existing)!r} is a broken symlink")
-        existing = existing.parent
-    if not existing.is_dir():
-        where = "is" if existing == root else f"lies under {str(existing)!r}, which is"
-        raise NeuralabError(f"{shown} {where} a file, not a directory")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise NeuralabError(f"{shown}: {str(existing)!r} is not writable")
-    try:  # an anonymous file (O_TMPFILE): no name is ever left behind
-        with tempfile.TemporaryFile(dir=existing):
-            pass
-    except OSError as exc:
-        raise NeuralabError(f"{shown}: cannot write in {str(existing)!r} "
-                            f"({exc.strerror or exc})") from None
+    check_writable(root, shown)
     runs = root / "runs"
     if runs.exists() and not runs.is_dir():
         raise NeuralabError(f"{shown}: {str(runs)!r} is a file, not a directory")
+
+
+def check_out_file(path: Path, option: str = "--out") -> Path:
+    """``path``, if a command may write its output file there (see :func:`check_writable`)."""
+    check_writable(path, f"{option} {str(path)!r}", file=True)
+    return path
 
 
 def print_json(obj: Any) -> None:

@@ -12,7 +12,7 @@ from neuralab.errors import ConfigError
 Sets = Annotated[list[str] | None, typer.Option(
     "--set", "-s", help="A hyper-parameter of the method: --set min_keep=10 (repeatable).")]
 Steps = Annotated[int, typer.Option(min=0, help="Fine-tuning / training steps (0: none).")]
-Seed = Annotated[int, typer.Option(help="Seed of fine-tuning and random scores.")]
+Seed = Annotated[int, typer.Option(min=0, help="Seed of fine-tuning and random scores.")]
 NoTiming = Annotated[bool, typer.Option("--no-timing", help="Skip the CPU latency measurement.")]
 
 

@@ -9,7 +9,7 @@ import typer
 
 from neuralab.cli.claims_cmd import Budget, Jobs, Threads, run_and_print
 from neuralab.cli.common import RunsDir, store_at
-from neuralab.cli.report_cmd import DEFAULT_OUT, Out
+from neuralab.cli.report_cmd import DEFAULT_OUT, Force, Out
 
 
 DEFAULT_JOBS = max(1, min(4, os.cpu_count() or 1))  # one claim per core, one thread each
@@ -24,6 +24,7 @@ def demo(
         metavar="[ID...]", help="Only these claims (default: every claim).")] = None,
     budget: Budget = "quick",
     out: Out = DEFAULT_OUT,
+    force: Force = False,
     threads: Threads = 1,
     jobs: Jobs = DEFAULT_JOBS,
     runs_dir: RunsDir = None,
@@ -36,12 +37,12 @@ def demo(
     from neuralab.claims.runner import ClaimFailure, resolve_claims
     from neuralab.report.site import build_report, check_out
 
-    check_out(out)
+    check_out(out, force)
     store = store_at(runs_dir)
     ids = resolve_claims(claim_ids or [], all_claims=not claim_ids)
     results = run_and_print(ids, budget, executor="local", threads=threads, store=store,
                             jobs=jobs)
-    index = build_report(store, out)
+    index = build_report(store, out, force=force)
     typer.echo(f"report written to {index}")
     if any(isinstance(r, ClaimFailure) for r in results):
         raise typer.Exit(1)

@@ -46,18 +46,19 @@ def probe_command(
         params[key.strip()] = parse_value(value.strip())
     needs_other = "other" in entry.hyperparameters
     if needs_other and entry.hyperparameters["other"].default is entry.hyperparameters["other"].empty \
-            and not other:
+            and other is None:
         raise ConfigError(f"probe {entry.name!r} compares two models; give the second with --with RUN")
     if "other" in params:
         raise ConfigError("give the second model with --with RUN, not --set other=...")
-    if other and not needs_other:
+    if other is not None and not needs_other:
         raise ConfigError(f"probe {entry.name!r} reads one model; --with is not allowed")
-    entry.validate({**params, **({"other": nn.Module()} if other else {})}, where=f"probe {entry.name!r}")
+    second = {"other": nn.Module()} if other is not None else {}  # stands in for the --with model
+    entry.validate({**params, **second}, where=f"probe {entry.name!r}")
     if split not in ("train", "test"):
         raise ConfigError(f"--split must be train or test, got {split!r}")
     store = store_at(runs_dir)
     info, data, model = load_run_model(store, run)
-    if other:
+    if other is not None:  # an empty id is refused by the store, never read as "no --with"
         params["other"] = load_run_model(store, other)[2]
     x, y = data.split(split)
     rows = run_probe(entry.name, model, x[:examples], y[:examples], run=info.id, step=info.step,

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
+from neuralab.cli.common import (JsonFlag, RunsDir, check_out_file, format_table, print_json,
+                                 store_at)
 from neuralab.errors import NeuralabError
 
 app = typer.Typer(help="List, show, remove recorded runs; rebuild the index.", no_args_is_help=True)
@@ -23,7 +24,7 @@ def list_runs(
 ) -> None:
     """List runs, oldest first (sweep and demo members included)."""
     store = store_at(runs_dir)
-    runs = store.list(kind=kind, parent=store.get(parent).id if parent else None)
+    runs = store.list(kind=kind, parent=None if parent is None else store.get(parent).id)
     if json_out:
         print_json([r.to_dict() for r in runs])
         return
@@ -120,11 +121,12 @@ def export(
     runs_dir: RunsDir = None,
 ) -> None:
     """Export the runs' tidy records (run, member, step, layer, metric, value) to a file."""
-    from neuralab.errors import NeuralabError
     from neuralab.results import FORMATS, export_records, run_records
 
     if fmt not in FORMATS:
         raise NeuralabError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if out is not None:
+        check_out_file(out)
     rows = run_records(store_at(runs_dir), runs)
     text = export_records(rows, fmt, out)
     if text is not None:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
+from neuralab.errors import NeuralabError
 
 Progress = typer.Option(help="auto: a bar on a terminal, plain lines otherwise.")
 
@@ -49,19 +50,25 @@ def train_command(
     store = store_at(runs_dir)
     if progress not in ("auto", "bar", "lines", "none"):
         raise typer.BadParameter("must be one of auto, bar, lines, none", param_hint="--progress")
+    settings = {"model.name": model, "data.name": data, "optim.name": optim,
+                "schedule.name": schedule, "optim.lr": lr, "train.steps": steps,
+                "train.batch_size": batch_size, "seed": seed, "name": name,
+                "train.checkpoint_every": checkpoint_every,
+                "train.tensorboard": str(tensorboard.resolve()) if tensorboard else None}
     if resume_run is not None:  # an empty id is refused by the store, never read as "no resume"
-        result = resume(store, resume_run, progress=progress)  # type: ignore[arg-type]
+        run = store.get(resume_run)
+        given = [k for k, v in settings.items() if v is not None]
+        given += [option for option, v in (("--config", config), ("--set", overrides)) if v]
+        if given:
+            raise NeuralabError(f"--resume continues run {run.id} with its recorded config; "
+                                f"{', '.join(given)} cannot be given with it (start a new run)")
+        result = resume(store, run.id, progress=progress)  # type: ignore[arg-type]
     else:
         sets = list(overrides or [])
         if data is not None and data.startswith("file:"):  # your own data: dataset `file`
             sets = ['data.name="file"', f"data.path={_toml(data.removeprefix('file:'))}", *sets]
-            data = None
-        flags = {"model.name": model, "data.name": data, "optim.name": optim,
-                 "schedule.name": schedule, "optim.lr": lr, "train.steps": steps,
-                 "train.batch_size": batch_size, "seed": seed, "name": name,
-                 "train.checkpoint_every": checkpoint_every,
-                 "train.tensorboard": str(tensorboard.resolve()) if tensorboard else None}
-        sets += [f"{k}={_toml(v)}" for k, v in flags.items() if v is not None]
+            settings["data.name"] = None
+        sets += [f"{k}={_toml(v)}" for k, v in settings.items() if v is not None]
         cfg = load_config(config, sets)
         result = train(cfg, store=store, progress=progress)  # type: ignore[arg-type]
     report(result, json_out)

@@ -18,6 +18,7 @@ is a new run registered — kind ``prune`` or ``quantize``, ``parent`` the sourc
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -89,6 +90,15 @@ def _finish(store: RunStore, info: RunInfo, config: dict[str, Any], kind: str, m
     return Compressed(run.id, info.id, method, before, after)
 
 
+def check_finetuning(steps: int, lr: float) -> None:
+    """Refuse fine-tuning settings that cannot train: negative steps, a learning rate that is not
+    a positive, finite number."""
+    if steps < 0:
+        raise NeuralabError(f"--steps must be >= 0, got {steps}")
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise NeuralabError(f"--lr must be a positive, finite learning rate, got {lr}")
+
+
 def prune_run(store: RunStore, run_id: str, *, method: str, sparsity_target: float,
               params: dict[str, Any] | None = None, schedule: Schedule = "oneshot",
               steps: int = 0, lr: float = 1e-3, rounds: int = 3, seed: int = 0,
@@ -96,8 +106,11 @@ def prune_run(store: RunStore, run_id: str, *, method: str, sparsity_target: flo
     """Prune run ``run_id`` with the registered ``method`` into a new ``prune`` run."""
     if schedule not in SCHEDULES:
         raise NeuralabError(f"unknown schedule {schedule!r} (known: {', '.join(SCHEDULES)})")
-    if steps < 0 or rounds < 1:
-        raise NeuralabError(f"need steps >= 0 and rounds >= 1, got steps={steps}, rounds={rounds}")
+    if rounds < 1:
+        raise NeuralabError(f"need rounds >= 1, got rounds={rounds}")
+    check_finetuning(steps, lr)
+    if "sparsity" in (params or {}):
+        raise NeuralabError("give the sparsity with --sparsity, not --set sparsity=...")
     info, config, data, model = load_run(store, run_id)
     pruner = REGISTRY.create("pruner", method, sparsity=sparsity_target, **dict(params or {}))
     if pruner.structured and schedule != "oneshot":
@@ -143,6 +156,7 @@ def _unstructured(model: nn.Module, data: Dataset, pruner: MaskPruner, schedule:
 def quantize_run(store: RunStore, run_id: str, *, method: str, params: dict[str, Any] | None = None,
                  steps: int = 0, lr: float = 1e-4, seed: int = 0, timing: bool = True) -> Compressed:
     """Quantize run ``run_id`` with the registered ``method`` into a new ``quantize`` run."""
+    check_finetuning(steps, lr)
     info, config, data, model = load_run(store, run_id)
     quantizer = REGISTRY.create("quantizer", method, **dict(params or {}))
     before = measure(model, data, timing=timing)

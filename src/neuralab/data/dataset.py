@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 import torch
 
-from neuralab.errors import ConfigError, NeuralabError
+from neuralab.errors import ConfigError, NeuralabError, oversized_as_config_error
 from neuralab.registry import REGISTRY
 
 Task = Literal["classification", "regression", "sequence"]
@@ -144,8 +144,11 @@ def load_dataset(name: str, **params: Any) -> Dataset:
 @lru_cache(maxsize=16)
 def _build(name: str, params_json: str) -> Dataset:
     params = json.loads(params_json)
+    too_large = (f"dataset {name!r} with {params} does not fit in memory; choose smaller sizes "
+                 "(n_train, n_test, ...)")  # e.g. n_train=10**12
     try:
-        dataset = REGISTRY.get("dataset", name).factory(**params)
+        with oversized_as_config_error(too_large):
+            dataset = REGISTRY.get("dataset", name).factory(**params)
     except ValueError as exc:
         if isinstance(exc, NeuralabError):
             raise

@@ -397,6 +397,8 @@ def resume(store: RunStore, run_id: str, *, progress: Progress = "auto",
     from neuralab.config import build_config
 
     run = store.get(run_id)
+    if run.kind != "train":
+        raise NeuralabError(f"run {run.id} is a {run.kind} run; only train runs can be resumed")
     with RunLock(run.path, run.id):
         run = store.get(run.id)  # as it is now that no other process can write it
         if run.status == "completed":

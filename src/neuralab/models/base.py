@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from neuralab.data.dataset import DataSpec
-from neuralab.errors import ConfigError, NeuralabError
+from neuralab.errors import ConfigError, NeuralabError, oversized_as_config_error
 from neuralab.models.memory_check import check_fits_in_memory
 from neuralab.registry import REGISTRY
 from neuralab.seed import seeded
@@ -65,9 +65,12 @@ def build_model(name: str, spec: DataSpec, params: Mapping[str, Any] | None = No
     checked = entry.validate(dict(params or {}), where=f"model ({entry.name})")
     with seeded(seed):
         check_fits_in_memory(entry.name, lambda: entry.factory(spec, **checked))
+    too_large = (f"model {entry.name!r} does not fit in memory (allocating its weights failed); "
+                 "choose a smaller width or depth")  # where the check above could not size it
     with seeded(seed):
         try:
-            model = entry.factory(spec, **checked)
+            with oversized_as_config_error(too_large):
+                model = entry.factory(spec, **checked)
         except ValueError as exc:
             if isinstance(exc, NeuralabError):
                 raise

@@ -41,7 +41,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from neuralab.atomic import atomic_write_bytes
+from neuralab.atomic import atomic_write_bytes, check_writable
 from neuralab.claims.runner import latest_claim_runs
 from neuralab.engine.metrics import read_records
 from neuralab.errors import NeuralabError
@@ -212,7 +212,8 @@ def render(pages: list[ClaimPage], store: RunStore,
 
 def check_out(out: str | Path, force: bool = False) -> Path:
     """``out`` as a path, if a report may be written there: a new or empty directory, or a
-    previous report; any other non-empty directory only with ``force``."""
+    previous report; any other non-empty directory only with ``force``; and a place where files
+    can be written (not ``/proc``)."""
     if not str(out).strip():
         raise NeuralabError("report output path is empty; give a directory with --out DIR")
     out = Path(out)
@@ -229,6 +230,7 @@ def check_out(out: str | Path, force: bool = False) -> Path:
     if out.is_dir() and not force and any(out.iterdir()) and not _is_report(out):
         raise NeuralabError(f"report output {str(out)!r} is a non-empty directory that holds no "
                             "report; choose another --out, or pass --force to write into it")
+    check_writable(out, f"report output {str(out)!r}")
     return out
 
 

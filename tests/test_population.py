@@ -438,3 +438,20 @@ def test_bfloat16_products_give_the_float32_losses_and_gradients_to_bfloat16_pre
         errors[name] = float(torch.linalg.vector_norm(grads16[name] - g) / torch.linalg.vector_norm(g))
     assert max(errors.values()) < 2e-2, errors  # bfloat16 keeps 8 bits of mantissa
     assert min(errors.values()) > 1e-4, errors  # the products did run in bfloat16
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.1])
+def test_the_compiled_mlp_kernel_trains_as_the_eager_one_to_float32_tolerance(dropout):
+    configs = [config(s, {"name": "mlp", "width": 16, "dropout": dropout},
+                      optim={"name": "adam", "lr": 3e-3 * (1 + s)}) for s in range(3)]
+    eager, compiled = Population(configs), Population(configs, compile=True)
+    for _ in range(5):  # the same batches and dropout masks: the losses agree step by step
+        torch.testing.assert_close(compiled.train_step(), eager.train_step(), rtol=1e-4, atol=1e-6)
+    for name, value in eager.params.items():
+        torch.testing.assert_close(compiled.params[name], value, rtol=1e-4, atol=1e-6,
+                                   msg=lambda m, name=name: f"{name}: {m}")
+
+
+def test_compile_is_refused_for_models_the_mlp_kernel_does_not_take():
+    with pytest.raises(NeuralabError, match="compile=True"):
+        Population([config(0, {"name": "mlp", "width": 16, "norm": "layer"})], compile=True)

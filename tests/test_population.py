@@ -440,7 +440,7 @@ def test_bfloat16_products_give_the_float32_losses_and_gradients_to_bfloat16_pre
     assert min(errors.values()) > 1e-4, errors  # the products did run in bfloat16
 
 
-COMPILED_CASES = {  # Adam and AdamW take the whole compiled step; SGD the compiled kernel alone
+COMPILED_CASES = {
     "adam": dict(model={"name": "mlp", "width": 16}, optim={"name": "adam", "lr": 3e-3}),
     "adam-dropout": dict(model={"name": "mlp", "width": 16, "dropout": 0.1},
                          optim={"name": "adam", "lr": 3e-3}),
@@ -460,7 +460,6 @@ def test_a_compiled_population_trains_as_the_eager_one_to_float32_tolerance(case
         optim = {**settings["optim"], "lr": settings["optim"]["lr"] * (1 + s)}
         configs.append(config(s, settings["model"], optim=optim, train=settings.get("train")))
     eager, compiled = Population(configs), Population(configs, compile=True)
-    assert (compiled._compiled_step is not None) == case.startswith("adam")
     for _ in range(5):  # the same batches and dropout masks: the losses agree step by step
         torch.testing.assert_close(compiled.train_step(), eager.train_step(), rtol=1e-4, atol=1e-6)
     for name, value in eager.params.items():
@@ -482,7 +481,6 @@ def test_a_compiled_population_freezes_a_diverging_member_at_the_eager_populatio
     configs = [config(s, model, {"name": "adam", "lr": lr}, data=data)  # the second diverges
                for s, lr in enumerate((1e-3, 1e6, 3e-3))]
     eager, compiled = Population(configs), Population(configs, compile=True)
-    assert compiled._compiled_step is not None
     for population in (eager, compiled):
         population.check_every = check_every
     want, got = eager.fit(), compiled.fit()

@@ -51,7 +51,6 @@ import torch
 from neuralab.config import RunConfig
 from neuralab.data.batching import BatchPosition, StackedBatcher
 from neuralab.data.dataset import load_dataset
-from neuralab.engine.compiled_step import CompiledAdamStep
 from neuralab.engine.member_metrics import evaluate_members
 from neuralab.engine.metrics import record
 from neuralab.engine.stacking import build_member, population_key, stack, template_config, unstack
@@ -183,9 +182,6 @@ class Population:
         self._loss_sum = torch.zeros(self.n, dtype=torch.float64, device=self.device)
         self._loss_count = 0
         self._factors: list[float] = [1.0] * self.n
-        # compile=True: the whole step as one compiled function where it applies, else the kernel
-        self._compiled_step = (CompiledAdamStep(self) if compile and CompiledAdamStep.applies(self)
-                               else None)
 
     def _make_kernel(self, kernel: Kernel, tcfg: RunConfig, compile: bool):
         try:
@@ -227,15 +223,11 @@ class Population:
         all_active = self._n_active == self.n
         if self._n_active:  # a population whose members have all diverged takes no step
             self.optimizer.begin_step(self._factors)
-        if self._compiled_step is not None and self._n_active:
-            losses = self._compiled_step(x, y, self._checks_late())  # gradients and update in one
-            all_active &= self._note_nonfinite(slice(0, self.n), losses)
-        else:
-            losses = torch.empty(self.n, device=self.device)
-            for start in range(0, self.n, chunk):
-                members = slice(start, min(start + chunk, self.n))
-                losses[members], grads = self.kernel.loss_and_grad(x[members], y[members], members)
-                all_active &= self._update(members, losses[members], grads)
+        losses = torch.empty(self.n, device=self.device)
+        for start in range(0, self.n, chunk):
+            members = slice(start, min(start + chunk, self.n))
+            losses[members], grads = self.kernel.loss_and_grad(x[members], y[members], members)
+            all_active &= self._update(members, losses[members], grads)
         if all_active:
             self._loss_sum += losses
         else:
@@ -253,18 +245,6 @@ class Population:
     def _update(self, members: slice, losses: torch.Tensor, grads: dict[str, torch.Tensor]) -> bool:
         """Freeze the ``members`` whose loss is not finite, then mask, clip and apply the others'
         gradients ``grads`` (``{name: (len(members), *shape)}``); True if every member of the
-        population is still active."""
-        all_active = self._note_nonfinite(members, losses)
-        if self.masks is not None:
-            for k, g in grads.items():
-                g.mul_(self.masks[k][members])
-        if self.grad_clip is not None:
-            self._clip(grads, self.grad_clip[members])
-        self.optimizer.update(None if all_active else self.active_flags, members, grads)
-        return all_active
-
-    def _note_nonfinite(self, members: slice, losses: torch.Tensor) -> bool:
-        """Freeze the ``members`` whose loss ``losses`` is not finite; True if every member of the
         population is still active.
 
         When divergence is checked late, a non-finite loss is only noted on the device here (the
@@ -274,7 +254,14 @@ class Population:
             self._nonfinite[members] |= self.active[members] & ~finite
         elif not bool(finite.all()):  # checked every step: freeze and mark them now
             self._freeze(members, self.active[members] & ~finite)
-        return self._n_active == self.n
+        all_active = self._n_active == self.n
+        if self.masks is not None:
+            for k, g in grads.items():
+                g.mul_(self.masks[k][members])
+        if self.grad_clip is not None:
+            self._clip(grads, self.grad_clip[members])
+        self.optimizer.update(None if all_active else self.active_flags, members, grads)
+        return all_active
 
     def _freeze(self, members: slice, newly: torch.Tensor) -> None:
         """Mark the ``members`` flagged in ``newly`` ((len(members),) bool) diverged at this step."""

@@ -6,7 +6,9 @@ steps (JAX's compilation and torch's first-call costs are excluded; torch.compil
 compile times are reported on their own):
 
 - ``neuralab``: ``neuralab.engine.population.Population`` (the batched-matmul MLP kernel, or the
-  vmap kernel for the CNN); ``neuralab-bf16`` computes the products in bfloat16.
+  vmap kernel for the CNN); ``neuralab-bf16`` computes the products in bfloat16;
+  ``neuralab-compiled`` (MLP only) is ``Population(..., compile=True)``: the MLP kernel's forward
+  and backward through ``torch.compile``, its compile time (the first step) reported apart.
 - ``torch-sequential``: one ``nn.Module`` and one ``torch.optim.Adam`` per member, trained one
   after another (a plain PyTorch loop); ``torch-sequential-fused`` the same with
   ``torch.optim.Adam(fused=True)``, torch's single-pass update (on CPUs too since torch 2.4).
@@ -222,11 +224,19 @@ class Problem:
 
 
 # -- the systems -------------------------------------------------------------------------------
-def run_neuralab(p: Problem, dtype: torch.dtype) -> Run:
-    pop = Population(p.configs, compute_dtype=dtype)
-    seconds = timed(lambda t: pop.train_step(), p.steps, sync=p.sync)
+def run_neuralab(p: Problem, dtype: torch.dtype, compile: bool = False) -> Run:
+    """neuralab's population; with ``compile`` its first step (which compiles the MLP kernel, the
+    first time a case is run) is timed apart as the compile time."""
+    pop = Population(p.configs, compute_dtype=dtype, compile=compile)
+    compile_seconds = None
+    if compile:
+        start = time.perf_counter()
+        pop.train_step()
+        p.sync()
+        compile_seconds = time.perf_counter() - start
+    seconds = timed(lambda t: pop.train_step(), p.steps, warmup=2 if compile else 3, sync=p.sync)
     acc = float(np.mean([m["test_accuracy"] for m in pop.evaluate()]))
-    return Run(seconds, p.members, p.steps, acc)
+    return Run(seconds, p.members, p.steps, acc, compile_seconds=compile_seconds)
 
 
 def adam(params: list[torch.Tensor], fused: bool) -> torch.optim.Adam:
@@ -496,6 +506,9 @@ def systems_of(problem: Problem, args: argparse.Namespace, peak32: float, peak16
         ("neuralab", lambda: run_neuralab(problem, torch.float32), peak32)]
     if peak16:
         out.append(("neuralab-bf16", lambda: run_neuralab(problem, torch.bfloat16), peak16))
+    if not args.no_compile and problem.case == "mlp":  # compile=True takes the MLP kernel only
+        out.append(("neuralab-compiled", lambda: run_neuralab(problem, torch.float32, compile=True),
+                    peak32))
     out += [("torch-sequential", lambda: run_sequential(problem, args.slow_members), peak32),
             ("torch-sequential-fused",
              lambda: run_sequential(problem, args.slow_members, fused=True), peak32),
@@ -547,7 +560,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a tenth of the steps")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each system (median shown)")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    parser.add_argument("--no-compile", action="store_true", help="leave out torch-compile-vmap")
+    parser.add_argument("--no-compile", action="store_true",
+                        help="leave out torch-compile-vmap and neuralab-compiled")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     parser.add_argument("--json", type=Path, help="write the rows as JSON here")
     parser.add_argument("--passive-wait", action="store_true",

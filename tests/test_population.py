@@ -438,3 +438,53 @@ def test_bfloat16_products_give_the_float32_losses_and_gradients_to_bfloat16_pre
         errors[name] = float(torch.linalg.vector_norm(grads16[name] - g) / torch.linalg.vector_norm(g))
     assert max(errors.values()) < 2e-2, errors  # bfloat16 keeps 8 bits of mantissa
     assert min(errors.values()) > 1e-4, errors  # the products did run in bfloat16
+
+
+COMPILED_CASES = {
+    "adam": dict(model={"name": "mlp", "width": 16}, optim={"name": "adam", "lr": 3e-3}),
+    "adam-dropout": dict(model={"name": "mlp", "width": 16, "dropout": 0.1},
+                         optim={"name": "adam", "lr": 3e-3}),
+    "adamw-decay-clip": dict(model={"name": "mlp", "width": 16},
+                             optim={"name": "adamw", "lr": 3e-3, "weight_decay": 0.1},
+                             train={"grad_clip": 0.05}),
+    "sgd-momentum": dict(model={"name": "mlp", "width": 16},
+                         optim={"name": "sgd", "lr": 0.05, "momentum": 0.9}),
+}
+
+
+@pytest.mark.parametrize("case", list(COMPILED_CASES), ids=list(COMPILED_CASES))
+def test_a_compiled_population_trains_as_the_eager_one_to_float32_tolerance(case):
+    settings = COMPILED_CASES[case]
+    configs = []
+    for s in range(3):  # a learning rate per member
+        optim = {**settings["optim"], "lr": settings["optim"]["lr"] * (1 + s)}
+        configs.append(config(s, settings["model"], optim=optim, train=settings.get("train")))
+    eager, compiled = Population(configs), Population(configs, compile=True)
+    for _ in range(5):  # the same batches and dropout masks: the losses agree step by step
+        torch.testing.assert_close(compiled.train_step(), eager.train_step(), rtol=1e-4, atol=1e-6)
+    for name, value in eager.params.items():
+        torch.testing.assert_close(compiled.params[name], value, rtol=1e-4, atol=1e-6,
+                                   msg=lambda m, name=name: f"{name}: {m}")
+    for name, state in eager.optimizer.state.items():
+        for key, value in state.items():
+            torch.testing.assert_close(compiled.optimizer.state[name][key], value, rtol=1e-4, atol=1e-7)
+
+
+def test_compile_is_refused_for_models_the_mlp_kernel_does_not_take():
+    with pytest.raises(NeuralabError, match="compile=True"):
+        Population([config(0, {"name": "mlp", "width": 16, "norm": "layer"})], compile=True)
+
+
+@pytest.mark.parametrize("check_every", [1, 7], ids=["checked-every-step", "checked-every-7"])
+def test_a_compiled_population_freezes_a_diverging_member_at_the_eager_populations_step(check_every):
+    data, model = {"name": "teacher_student"}, {"name": "mlp", "depth": 4, "width": 16}
+    configs = [config(s, model, {"name": "adam", "lr": lr}, data=data)  # the second diverges
+               for s, lr in enumerate((1e-3, 1e6, 3e-3))]
+    eager, compiled = Population(configs), Population(configs, compile=True)
+    for population in (eager, compiled):
+        population.check_every = check_every
+    want, got = eager.fit(), compiled.fit()
+    assert [r.status for r in got] == [r.status for r in want] == ["completed", "diverged", "completed"]
+    assert got[1].diverged_at == want[1].diverged_at
+    for name, value in eager.params.items():
+        torch.testing.assert_close(compiled.params[name], value, rtol=1e-4, atol=1e-6)

@@ -16,6 +16,7 @@ derivatives are those torch's autograd uses. Dropout masks are drawn per member 
 its own generator (on the weights' device), in the order and shape of a single run.
 ``compute_dtype=torch.bfloat16`` runs the products in bfloat16 (AMX / AVX512-BF16 where the CPU
 has them) against float32 master weights; gradients are returned in float32.
+``compile=True`` runs the forward and backward through ``torch.compile`` (see :class:`MLPKernel`).
 """
 
 from __future__ import annotations
@@ -93,7 +94,15 @@ def _act_grad(name: str, z: torch.Tensor | None, a: torch.Tensor, g: torch.Tenso
 
 
 class MLPKernel:
-    """Forward, loss and hand-written gradients of N stacked MLPs (see the module docstring)."""
+    """Forward, loss and hand-written gradients of N stacked MLPs (see the module docstring).
+
+    ``compile=True`` hands :meth:`loss_and_grad` to ``torch.compile`` (inductor), which fuses the
+    elementwise passes around the matmuls into a few generated kernels. Those round differently
+    from the eager operators, so members then equal their single runs to float32 tolerance, not
+    bit for bit; the first call (per chunk size) pays the compilation, seconds on a CPU. Dropout
+    masks come from the members' generators, which the compiler does not trace: they are drawn
+    eagerly between compiled pieces, the same masks as without it.
+    """
 
     ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "gelu", "silu", "identity")
 
@@ -109,7 +118,8 @@ class MLPKernel:
 
     def __init__(self, config: RunConfig, params: dict[str, torch.Tensor],
                  buffers: dict[str, torch.Tensor], spec: DataSpec,
-                 generators: Sequence[torch.Generator], compute_dtype: torch.dtype = torch.float32):
+                 generators: Sequence[torch.Generator], compute_dtype: torch.dtype = torch.float32,
+                 compile: bool = False):
         p = config.model.params
         self.params, self.spec, self.generators = params, spec, generators
         self.activation = p.get("activation", "relu")
@@ -125,6 +135,9 @@ class MLPKernel:
         self._detached = [(w.detach(), None if b is None else b.detach()) for w, b in self.layers]
         self.compute_dtype = compute_dtype
         self.member_chunk = self.chunk_size(len(generators), self.layers)
+        self._loss_and_grad = self._eager_loss_and_grad
+        if compile:  # shapes are fixed per chunk: no dynamic shapes, one graph per chunk size
+            self._loss_and_grad = torch.compile(self._eager_loss_and_grad, dynamic=False)
 
     def sync(self) -> None:
         """Nothing to do: the kernel reads and writes the stacked parameters directly."""
@@ -194,7 +207,11 @@ class MLPKernel:
     def loss_and_grad(self, x: torch.Tensor, y: torch.Tensor, members: slice = slice(None)
                       ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Mean losses ``(n,)`` of ``members`` on their batches ``x: (n, B, ...)`` and their
-        gradients ``{name: (n, *shape)}``."""
+        gradients ``{name: (n, *shape)}`` (compiled or eager, see the class docstring)."""
+        return self._loss_and_grad(x, y, members)
+
+    def _eager_loss_and_grad(self, x: torch.Tensor, y: torch.Tensor, members: slice
+                             ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         weights = self._weights(members)
         logits, saved = self._forward(x, weights, train=True, members=members)
         losses, dz = self._loss_and_dlogits(logits.float(), y)

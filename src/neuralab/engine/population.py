@@ -131,7 +131,7 @@ class Population:
     """N members of one architecture family, trained together (see the module docstring)."""
 
     def __init__(self, configs: Sequence[RunConfig], *, kernel: Kernel = "auto",
-                 compute_dtype: torch.dtype = torch.float32):
+                 compute_dtype: torch.dtype = torch.float32, compile: bool = False):
         check_population(configs)
         self.configs = list(configs)
         self.n = len(self.configs)
@@ -153,7 +153,7 @@ class Population:
         self.generators = [generator(derive_seed(c.seed, "dropout"), self.device)
                            for c in self.configs]
         self.template = vmap_ready(template, self.generators).to(self.device)
-        self.kernel = self._make_kernel(kernel, tcfg)
+        self.kernel = self._make_kernel(kernel, tcfg, compile)
         self.optimizer = BatchedOptimizer(first.optim.name, self.params,
                                           [c.optim.params for c in self.configs])
         self.schedules = [make_schedule(c.schedule.name, c.train.steps, c.schedule.params)
@@ -183,17 +183,20 @@ class Population:
         self._loss_count = 0
         self._factors: list[float] = [1.0] * self.n
 
-    def _make_kernel(self, kernel: Kernel, tcfg: RunConfig):
+    def _make_kernel(self, kernel: Kernel, tcfg: RunConfig, compile: bool):
         try:
             from neuralab.engine.mlp_kernel import MLPKernel
         except ImportError:
-            return VmapKernel(self.template, self.params, self.buffers, self.spec, self.compute_dtype)
-        if kernel in ("auto", "mlp") and MLPKernel.supports(tcfg, self.template):
+            MLPKernel = None
+        if MLPKernel and kernel in ("auto", "mlp") and MLPKernel.supports(tcfg, self.template):
             return MLPKernel(tcfg, self.params, self.buffers, self.spec, self.generators,
-                             self.compute_dtype)
+                             self.compute_dtype, compile=compile)
         if kernel == "mlp":
             raise NeuralabError("the batched-matmul kernel supports plain MLPs only (model mlp "
                                 "with norm 'none'); use kernel='vmap'")
+        if compile:
+            raise NeuralabError("compile=True applies to the batched-matmul kernel only (model "
+                                "mlp with norm 'none'); leave it off for this model")
         return VmapKernel(self.template, self.params, self.buffers, self.spec, self.compute_dtype)
 
     # -- one step -----------------------------------------------------------------------------
@@ -424,12 +427,16 @@ class Population:
 
 
 def train_population(configs: Sequence[RunConfig], *, kernel: Kernel = "auto",
-                     compute_dtype: torch.dtype = torch.float32,
+                     compute_dtype: torch.dtype = torch.float32, compile: bool = False,
                      on_step: Callable[[int], None] | None = None) -> list[MemberResult]:
     """Train ``configs`` as one population; one :class:`MemberResult` per config, in order.
 
     ``kernel``: "mlp" (hand-written batched matmuls; plain MLPs), "vmap" (any model) or "auto"
     (the MLP kernel where it applies). ``compute_dtype=torch.bfloat16`` computes the products in
     bfloat16 against float32 weights (members then no longer equal their float32 single runs).
+    ``compile=True`` runs the MLP kernel's forward and backward through ``torch.compile``
+    (members then equal their single runs to float32 tolerance, not bit for bit; see
+    ``MLPKernel``); off by default.
     """
-    return Population(configs, kernel=kernel, compute_dtype=compute_dtype).fit(on_step=on_step)
+    return Population(configs, kernel=kernel, compute_dtype=compute_dtype,
+                      compile=compile).fit(on_step=on_step)

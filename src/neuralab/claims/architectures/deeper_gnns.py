@@ -35,12 +35,13 @@ from typing import Any
 from neuralab.claims.base import (Claim, by_seed, combine, decide, paired_differences,
                                   training_converged)
 from neuralab.claims.train_many import trainer_accuracies
+from neuralab.claims.training import eval_every
 from neuralab.config import build_config
 from neuralab.registry import register
 
 GRAPH = ["data.name=csbm", "data.n_classes=3", "data.degree=6.0", "data.n_features=16",
          "data.signal=1.0", "data.train_per_class=10"]
-OPTIM = ["optim.name=adam", "optim.lr=0.01", "optim.weight_decay=5e-4", "train.eval_every=0"]
+OPTIM = ["optim.name=adam", "optim.lr=0.01", "optim.weight_decay=5e-4"]
 ARMS: dict[str, list[str]] = {
     "gcn2": ["data.homophily=0.85", "model.name=gcn", "model.depth=2", "model.hidden=64"],
     "gcn16": ["data.homophily=0.85", "model.name=gcn", "model.depth=16", "model.hidden=64"],
@@ -68,7 +69,7 @@ class DeeperGnns(Claim):
         b = self.budget(budget)
         runs = [(arm, seed, build_config(overrides=GRAPH + OPTIM + overrides + [
             f"data.n_nodes={b['n_nodes']}", f"data.seed={seed}", f"seed={seed}",
-            f"train.steps={b['steps']}"])) for seed in self.seeds_for(budget) for arm, overrides in ARMS.items()]
+            f"train.steps={b['steps']}", f"train.eval_every={eval_every(b['steps'])}"])) for seed in self.seeds_for(budget) for arm, overrides in ARMS.items()]
         return trainer_accuracies(runs, progress)
 
     def check(self, records):

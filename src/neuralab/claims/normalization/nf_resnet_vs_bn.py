@@ -28,6 +28,7 @@ from typing import Any
 
 from neuralab.claims.base import Claim, by_seed, decide, paired_differences, training_converged
 from neuralab.claims.train_many import trainer_accuracies
+from neuralab.claims.training import eval_every
 from neuralab.config import build_config
 from neuralab.registry import register
 
@@ -36,7 +37,7 @@ ARMS = {"bn": ["model.name=preact_resnet", "model.norm=batch"],
         "nf": ["model.name=nf_resnet", "model.alpha=0.2"]}
 RECIPE = ["data.name=mnist1d", "optim.name=sgd", "optim.lr=0.05", "optim.momentum=0.9",
           "optim.weight_decay=5e-4", "schedule.name=cosine",
-          "train.batch_size=128", "train.eval_every=0", "train.eval_train_examples=0"]
+          "train.batch_size=128", "train.eval_train_examples=0"]
 
 
 @register("claim", "nf_resnet_vs_bn", paper="Characterizing signal propagation to close the "
@@ -55,7 +56,8 @@ class NfResnetVsBn(Claim):
     def run(self, budget: str, progress=None) -> list[dict[str, Any]]:
         steps = self.budget(budget)["steps"]
         runs = [(arm, seed, build_config(overrides=RECIPE + LAYOUT + overrides + [
-            f"train.steps={steps}", f"schedule.warmup={steps // 20}", f"seed={seed}"]))
+            f"train.steps={steps}", f"train.eval_every={eval_every(steps)}",
+            f"schedule.warmup={steps // 20}", f"seed={seed}"]))
             for seed in self.seeds_for(budget) for arm, overrides in ARMS.items()]
         return trainer_accuracies(runs, progress)
 

@@ -2,8 +2,8 @@
 
 from claim_fixtures import ReportToyClaim  # noqa: F401  (registers the toy claims)
 from neuralab.claims.runner import run_claim
-from neuralab.claims.verdicts_doc import (agreement, earlier_verdicts, render_table, update_page,
-                                          verdict_rows)
+from neuralab.claims.verdicts_doc import (agreement, carried_rows, earlier_verdicts, render_table,
+                                          update_page, verdict_rows)
 from neuralab.store import RunStore
 
 OLD_PAGE = """# Verdicts at the full budget
@@ -19,9 +19,37 @@ Afterwards: | `ignored` | x | **reproduced** |
 """
 
 
-def test_earlier_verdicts_read_the_first_table():
+NEW_TABLE = """## 2026-12-02: 2 claims at the full budget
+
+1 inconclusive, 1 reproduced. Suite wall time 1.0 min (full).
+
+| claim | old verdict (3 seeds, 2/3 rule) | verdict | deciding part | effect | 90% interval | threshold | seeds | precondition | quick verdict | quick vs full | seconds |
+|---|---|---|---|---|---|---|---|---|---|---|---|
+| `other_claim` | inconclusive | **reproduced** | a \\| b | 0.5 | [0.1, 0.9] | > 0 | 5 | flat | reproduced | equal | 40 |
+| `report_toy_claim` (2026-11-30) | not reproduced | **inconclusive** | c | 0.5 | [-1, 2] | > 0 | 5 | flat |  |  | 20 |
+"""
+
+
+def test_earlier_verdicts_read_the_oldest_table_of_each_claim():
     assert earlier_verdicts(OLD_PAGE) == {"report_toy_claim": "not reproduced",
                                           "other_claim": "inconclusive"}
+    page = "# Verdicts\n\n" + NEW_TABLE + "\n## Earlier tables\n\n" + OLD_PAGE
+    assert earlier_verdicts(page) == {"report_toy_claim": "not reproduced",
+                                      "other_claim": "inconclusive"}
+
+
+def test_carried_rows_come_from_the_newest_table_dated():
+    page = "# Verdicts\n\n" + NEW_TABLE + "\n## Earlier tables\n\n### 2026-11-01: x\n\n" + \
+        NEW_TABLE.replace("2026-12-02", "2026-11-01")
+    carried = carried_rows(page)
+    assert set(carried) == {"other_claim", "report_toy_claim"}
+    other, toy = carried["other_claim"], carried["report_toy_claim"]
+    assert other["date"] == "2026-12-02" and other["verdict"] == "reproduced"
+    assert other["agreement"] == "equal" and other["seconds"] == 40.0
+    assert other["line"].startswith("| `other_claim` (2026-12-02) | inconclusive | **reproduced** |")
+    assert "a \\| b" in other["line"]  # an escaped pipe stays inside its cell
+    assert toy["date"] == "2026-11-30" and toy["line"].startswith("| `report_toy_claim` (2026-11-30) |")
+    assert carried_rows(OLD_PAGE) == {}  # the old format has no rows to carry
 
 
 def test_agreement():
@@ -65,3 +93,20 @@ def test_the_table_names_the_claims_it_did_not_re_run(tmp_path):
     assert ("Not re-run at the full budget for this table (2; their verdicts of record are in "
             "the earlier tables): `alpha_claim`, `zeta_claim`.") in section
     assert "Not re-run" not in render_table(verdict_rows(full), date="2026-12-02")
+
+
+def test_claims_not_re_run_are_carried_into_the_new_table(tmp_path):
+    full = RunStore(tmp_path / "full")
+    run_claim("report_toy_claim", "full", store=full)
+    page = "# Verdicts\n\n" + NEW_TABLE + "\n## Earlier tables\n\n" + OLD_PAGE
+    rows = verdict_rows(full, None, earlier_verdicts(page))
+    section = render_table(rows, date="2026-12-09", carried=carried_rows(page))
+    assert "## 2026-12-09: 2 claims at the full budget" in section
+    assert "carried over from earlier tables (1, not re-run" in section and "2026-12-02" in section
+    lines = [x for x in section.splitlines() if x.startswith("| `")]
+    assert [x.split("`")[1] for x in lines] == ["other_claim", "report_toy_claim"]  # sorted
+    assert lines[0].startswith("| `other_claim` (2026-12-02) |")
+    assert lines[1].startswith("| `report_toy_claim` | not reproduced |")  # re-run: its new row
+    assert "Quick against full: 1 equal" in section
+    wall = rows[0]["seconds"] + 40
+    assert f"Suite wall time {wall / 60:.1f} min (full; " in section

@@ -3,8 +3,10 @@
 A new table is built from run stores alone (nothing re-runs): the latest completed ``full`` run of
 each claim in one store and, optionally, its latest ``quick`` run in another (the demo's store), so
 that the page shows, per claim, the verdict of record beside the quick verdict and whether the two
-agree. The previous page is parsed for each claim's earlier verdict, and kept whole below the new
-table under "Earlier tables": a table is never overwritten. The header states the suite's total
+agree. The previous page is parsed for each claim's earlier verdict (its oldest), and kept whole
+below the new table under "Earlier tables": a table is never overwritten. Claims the new store did
+not re-run keep their rows of the previous newest table, dated, so that the newest table is always
+every claim's verdict of record. The header states the suite's total
 wall time (the sum of the claims' run times: they run one after another) and where it was
 measured. The stores themselves stay exportable with ``neuralab runs export``.
 """
@@ -24,18 +26,51 @@ from neuralab.store import RunStore
 
 TITLE = "# Verdicts"
 EARLIER = "## Earlier tables"
-_OLD_ROW = re.compile(r"^\|\s*`(?P<id>[A-Za-z0-9_]+)`\s*\|[^|]*\|\s*\*\*(?P<verdict>[a-z ]+)\*\*")
+_OLD_ROW = re.compile(r"^\|\s*`(?P<id>[A-Za-z0-9_]+)`[^|]*\|[^|]*\|\s*\*\*(?P<verdict>[a-z ]+)\*\*")
+_SECTION = re.compile(r"^## (?P<date>\d{4}-\d{2}-\d{2}): ")
+_DATED = re.compile(r"^`[A-Za-z0-9_]+` \((?P<date>\d{4}-\d{2}-\d{2})\)$")
+_CELL = re.compile(r"(?<!\\)\|")
 
 
 def earlier_verdicts(text: str) -> dict[str, str]:
-    """``{claim id: verdict}`` from the first table of a previous verdicts page."""
+    """``{claim id: verdict}`` from the oldest table of a previous verdicts page that has the
+    claim (the 3-seed, 2/3-rule table: what the new tables show as the "old verdict")."""
     out: dict[str, str] = {}
     for line in text.splitlines():
         m = _OLD_ROW.match(line)
         if m:
-            out.setdefault(m["id"], m["verdict"].strip())
-        elif out and not line.startswith("|"):
-            break  # the first table ended
+            out[m["id"]] = m["verdict"].strip()  # tables run newest first: the last one wins
+    return out
+
+
+def carried_rows(text: str) -> dict[str, dict[str, Any]]:
+    """The rows of a previous page's newest table (one this module wrote), to carry into a new
+    table for the claims the new store did not re-run: ``{claim id: {"line", "date", "verdict",
+    "agreement", "seconds"}}``, the claim cell dated with the run's table ("`id` (2026-12-02)")."""
+    out: dict[str, dict[str, Any]] = {}
+    date = None
+    for line in text.splitlines():
+        section = _SECTION.match(line)
+        if section:
+            if date is not None:
+                break  # only the newest table
+            date = section["date"]
+            continue
+        m = _OLD_ROW.match(line)
+        if date is None or not m:
+            continue
+        cells = [c.strip() for c in _CELL.split(line.strip().strip("|"))]
+        if len(cells) != len(COLUMNS):
+            continue
+        dated = _DATED.match(cells[0])
+        cells[0] = cells[0] if dated else f"`{m['id']}` ({date})"
+        try:
+            seconds = float(cells[-1])
+        except ValueError:
+            seconds = None
+        out[m["id"]] = {"line": "| " + " | ".join(cells) + " |", "date": dated["date"] if dated
+                        else date, "verdict": m["verdict"].strip(), "agreement": cells[10],
+                        "seconds": seconds}
     return out
 
 
@@ -92,25 +127,42 @@ def _cell(text: Any) -> str:
     return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
 
 
+COLUMNS = ("claim", "old verdict (3 seeds, 2/3 rule)", "verdict", "deciding part", "effect",
+           "90% interval", "threshold", "seeds", "precondition", "quick verdict", "quick vs full",
+           "seconds")
+
+
 def render_table(rows: list[dict[str, Any]], *, date: str | None = None,
-                 missing: Sequence[str] = ()) -> str:
-    """The new section: header (date, counts, wall time, machine) and the table; ``missing``
-    names the registered claims the store has no full run of (their verdict of record stays the
-    one in an earlier table)."""
+                 missing: Sequence[str] = (),
+                 carried: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+    """The new section: header (date, counts, wall time, machine) and the table. ``carried``
+    (from :func:`carried_rows`) are the previous table's rows of claims not re-run here: they
+    join the table with the date of their run in the claim column, so that the newest table is
+    every claim's verdict of record. ``missing`` names the registered claims in neither (their
+    verdict of record stays the one in an earlier table)."""
     date = date or time.strftime("%Y-%m-%d")
+    carried = {k: v for k, v in (carried or {}).items() if k not in {r["claim"] for r in rows}}
     counts: dict[str, int] = {}
-    for r in rows:
-        counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+    for verdict in [r["verdict"] for r in rows] + [c["verdict"] for c in carried.values()]:
+        counts[verdict] = counts.get(verdict, 0) + 1
     wall = sum(r["seconds"] or 0 for r in rows)
+    carried_wall = sum(c["seconds"] or 0 for c in carried.values())
     quick_wall = sum(r["quick_seconds"] or 0 for r in rows)
-    agree = [r["agreement"] for r in rows if r["agreement"]]
+    agree = [r["agreement"] for r in rows if r["agreement"]] + [
+        c["agreement"] for c in carried.values() if c["agreement"]]
     env = next((r["environment"] for r in rows if r["environment"]), {})
-    lines = [f"## {date}: {len(rows)} claims at the full budget", ""]
+    lines = [f"## {date}: {len(rows) + len(carried)} claims at the full budget", ""]
     lines.append(", ".join(f"{n} {v}" for v, n in sorted(counts.items())) + ". "
-                 f"Suite wall time {wall / 60:.1f} min (full)"
+                 f"Suite wall time {(wall + carried_wall) / 60:.1f} min (full"
+                 + (f"; {wall / 60:.1f} min of it run for this table" if carried else "") + ")"
                  + (f", {quick_wall / 60:.1f} min (quick)" if quick_wall else "")
                  + (f", torch {env.get('torch')}, {env.get('threads')} thread(s) per claim on "
                     f"{env.get('cpu')} ({env.get('cpus')} CPUs)" if env else "") + ".")
+    if carried:
+        dates = sorted({c["date"] for c in carried.values()})
+        lines += ["", f"Run for this table: {len(rows)}; carried over from earlier tables "
+                  f"({len(carried)}, not re-run, the date of their run beside the claim): "
+                  + ", ".join(dates) + "."]
     if missing:
         lines += ["", f"Not re-run at the full budget for this table ({len(missing)}; their "
                   "verdicts of record are in the earlier tables): "
@@ -120,16 +172,17 @@ def render_table(rows: list[dict[str, Any]], *, date: str | None = None,
         lines.append(f"Quick against full: {agree.count('equal')} equal, "
                      f"{agree.count('contradiction')} contradictions, {agree.count('weaker')} "
                      f"weaker (one of the two inconclusive), of {len(agree)} with both.")
-    lines += ["", "| claim | old verdict (3 seeds, 2/3 rule) | verdict | deciding part | effect | "
-              "90% interval | threshold | seeds | precondition | quick verdict | quick vs full | "
-              "seconds |", "|" + "---|" * 12]
+    lines += ["", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    body = {}
     for r in rows:
         verdict = f"**{r['verdict']}**" + (f" ({r['notes']})" if r["notes"].startswith("budget:")
                                             else "")
-        lines.append("| " + " | ".join(_cell(x) for x in (
+        body[r["claim"]] = "| " + " | ".join(_cell(x) for x in (
             f"`{r['claim']}`", r["old"], verdict, r["deciding"], _fmt(r["effect"]), r["interval"],
             r["threshold"], r["seeds"], r["precondition"], r["quick"], r["agreement"],
-            _fmt(r["seconds"]))) + " |")
+            _fmt(r["seconds"]))) + " |"
+    body.update({k: c["line"] for k, c in carried.items()})
+    lines += [body[k] for k in sorted(body)]
     return "\n".join(lines) + "\n"
 
 

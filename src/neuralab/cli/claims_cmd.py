@@ -203,16 +203,22 @@ def table(
              "below it.")] = Path("docs/verdicts.md"),
 ) -> None:
     """Put the full-budget verdicts of a run store on top of the verdicts page (with the quick
-    verdicts beside them and the earlier verdicts from the page), keeping earlier tables."""
+    verdicts beside them and the earlier verdicts from the page), keeping earlier tables; the
+    claims the store did not re-run keep their rows of the page's newest table, dated."""
     from neuralab.claims.runner import resolve_claims
-    from neuralab.claims.verdicts_doc import earlier_verdicts, render_table, update_page, verdict_rows
+    from neuralab.claims.verdicts_doc import (carried_rows, earlier_verdicts, render_table,
+                                              update_page, verdict_rows)
     from neuralab.config import read_config_text
 
     check_out_file(out)
-    earlier = earlier_verdicts(read_config_text(out, "verdicts page")) if out.is_file() else {}
+    page = read_config_text(out, "verdicts page") if out.is_file() else ""
     quick = store_at(quick_runs_dir) if quick_runs_dir is not None else None
-    rows = verdict_rows(store_at(runs_dir), quick, earlier)
-    missing = sorted(set(resolve_claims([], all_claims=True)) - {r["claim"] for r in rows})
-    section = render_table(rows, missing=missing)
+    rows = verdict_rows(store_at(runs_dir), quick, earlier_verdicts(page))
+    registered = set(resolve_claims([], all_claims=True))
+    carried = {k: v for k, v in carried_rows(page).items()
+               if k in registered and k not in {r["claim"] for r in rows}}
+    missing = sorted(registered - {r["claim"] for r in rows} - set(carried))
+    section = render_table(rows, missing=missing, carried=carried)
     typer.echo(f"{len(rows)} claims written to {update_page(out, section)}"
-               + (f" ({len(missing)} without a full run in this store)" if missing else ""))
+               + (f", {len(carried)} carried over from its newest table" if carried else "")
+               + (f" ({len(missing)} with no full run under the interval rule)" if missing else ""))

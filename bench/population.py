@@ -63,6 +63,29 @@ from pathlib import Path
 if "--passive-wait" in sys.argv[1:]:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+
+def _hold_to_threads(argv: list[str]) -> int | None:
+    """``--threads N`` holds every system to N cores, JAX's included: XLA's thread pool ignores
+    OMP_NUM_THREADS and torch's setting, so without this its peers would use every core. The
+    process is pinned to N CPUs (``sched_setaffinity``, where the OS has it), and at N = 1 XLA's
+    multi-threaded Eigen is switched off as well (a flag read when jax is imported, so it is set
+    here, before any import of jax). Returns N, or None when no ``--threads`` was given."""
+    given = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--threads"), None)
+    given = next((a.split("=", 1)[1] for a in argv if a.startswith("--threads=")), given)
+    if given is None or not given.isdigit() or int(given) < 1:
+        return None  # argparse reports a bad value
+    n = int(given)
+    if hasattr(os, "sched_setaffinity"):
+        cpus = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, set(cpus[:n]))
+    if n == 1 and "xla_cpu_multi_thread_eigen" not in os.environ.get("XLA_FLAGS", ""):
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen"
+                                   "=false intra_op_parallelism_threads=1").strip()
+    return n
+
+
+HELD_THREADS = _hold_to_threads(sys.argv[1:])
+
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -562,7 +585,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--no-compile", action="store_true",
                         help="leave out torch-compile-vmap and neuralab-compiled")
-    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    parser.add_argument("--threads", type=int,
+                        help="torch threads, and the CPUs every system (JAX too) is pinned to "
+                             "(default: torch's choice, JAX on every core)")
     parser.add_argument("--json", type=Path, help="write the rows as JSON here")
     parser.add_argument("--passive-wait", action="store_true",
                         help="OpenMP threads sleep instead of spinning (for a shared machine)")
@@ -579,7 +604,10 @@ def main(argv: list[str] | None = None) -> int:
     peak16 = matmul_peak(torch.bfloat16, device) if bf16_supported(device) else None
     bandwidth = memory_bandwidth(device)
     print(f"device {device}; load average {os.getloadavg()[0]:.2f}; threads {torch.get_num_threads()}; "
-          f"OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'default')}; matmul peak fp32 {peak32:.1f} GFLOP/s"
+          f"OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'default')}; "
+          + (f"every system (XLA's pool too) pinned to {HELD_THREADS} CPU(s); " if HELD_THREADS
+             else "XLA uses its own thread pool (every core); ") +
+          f"matmul peak fp32 {peak32:.1f} GFLOP/s"
           + (f", bf16 {peak16:.1f} GFLOP/s" if peak16 else ", bf16 not supported")
           + f"; memory {bandwidth:.0f} GB/s (read + write); {args.repeats} repeats", flush=True)
 

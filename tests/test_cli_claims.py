@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import torch
 
 from claim_fixtures import ReportToyClaim  # noqa: F401  (registers the toy claims)
 from conftest import run_cli
@@ -85,8 +86,9 @@ def test_claims_run_json_gives_one_object_per_claim(tmp_path, capsys):
     assert ran["id"] == "report_toy_claim" and ran["budget"] == "quick"
     assert ran["verdict"] in ("reproduced", "not reproduced", "inconclusive")
     for key in ("effect", "interval", "n_seeds", "deciding_part", "precondition", "seconds",
-                "run_id"):
+                "run_id", "environment"):
         assert ran[key] is not None, key
+    assert ran["environment"]["torch"] == torch.__version__ and ran["environment"]["threads"] == 1
     assert skipped["status"] == "skipped" and "needs --budget full" in skipped["error"]
 
 

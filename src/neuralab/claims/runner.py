@@ -39,6 +39,7 @@ class ClaimResult:
     verdict: Verdict
     seconds: float
     run_id: str | None = None
+    environment: dict[str, Any] | None = None  # where it was measured (:func:`environment`)
 
 
 @dataclass
@@ -127,13 +128,13 @@ def _finish(store: RunStore | None, run: RunInfo | None, claim: Claim, budget: s
             outcome: tuple[list[dict[str, Any]], Verdict, float],
             threads: int | None = 1) -> ClaimResult:
     records, verdict, seconds = outcome
+    where = environment(threads)
     if store is not None and run is not None:
         RecordLog(run.records_path).extend(records)
         store.update(run.id, status="completed", summary={
             "claim": claim.id, "budget": budget, "seconds": seconds,
-            "precondition": claim.precondition, "environment": environment(threads),
-            **verdict.to_dict()})
-    return ClaimResult(claim, budget, records, verdict, seconds, run.id if run else None)
+            "precondition": claim.precondition, "environment": where, **verdict.to_dict()})
+    return ClaimResult(claim, budget, records, verdict, seconds, run.id if run else None, where)
 
 
 def run_claim(claim_id: str, budget: str = "smoke", *, store: RunStore | None = None,
@@ -340,5 +341,6 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
     if isinstance(outcome, ClaimFailure):
         return verdict_json(cid, budget, None, seconds=outcome.seconds, run_id=outcome.run_id,
                             status="failed", error=str(outcome.error))
-    summary = {"precondition": outcome.claim.precondition, **outcome.verdict.to_dict()}
+    summary = {"precondition": outcome.claim.precondition, "environment": outcome.environment,
+               **outcome.verdict.to_dict()}
     return verdict_json(cid, budget, summary, seconds=outcome.seconds, run_id=outcome.run_id)

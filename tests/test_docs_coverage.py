@@ -37,3 +37,21 @@ def test_the_coverage_page_lists_every_registered_part_and_claim():
     expected_claims = _table("theme | claims | ids", claims)
     assert _section(text, "parts") == expected_parts, f"paste into docs/coverage.md:\n{expected_parts}"
     assert _section(text, "claims") == expected_claims, f"paste into docs/coverage.md:\n{expected_claims}"
+
+
+README = PAGE.parents[1] / "README.md"
+
+
+def _readme_row(kind: str) -> str:
+    rows = [line for line in README.read_text(encoding="utf-8").splitlines()
+            if line.startswith(f"| {kind} |")]
+    assert len(rows) == 1, f"README.md has {len(rows)} rows for {kind!r} in its table of parts"
+    return rows[0]
+
+
+def test_the_readme_lists_every_registered_quantizer_and_pruner():
+    for kind in ("quantizer", "pruner"):
+        row = _readme_row(kind)
+        missing = [e["name"] for e in catalog() if e["kind"] == kind
+                   and e["module"].startswith("neuralab.") and f"`{e['name']}`" not in row]
+        assert not missing, f"README.md's {kind} row lacks {missing}"

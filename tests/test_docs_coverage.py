@@ -55,3 +55,14 @@ def test_the_readme_lists_every_registered_quantizer_and_pruner():
         missing = [e["name"] for e in catalog() if e["kind"] == kind
                    and e["module"].startswith("neuralab.") and f"`{e['name']}`" not in row]
         assert not missing, f"README.md's {kind} row lacks {missing}"
+
+
+def test_the_readme_names_exactly_the_claims_that_train_on_the_asked_device():
+    from neuralab.registry import REGISTRY
+
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    start = text.index("(`Claim.trains_on_device`: ")
+    listed = {name.strip("`,; ") for name in text[start:text.index(")", start)].split()[1:]}
+    on_device = {e.name for e in REGISTRY.list("claim") if e.factory.trains_on_device
+                 and e.factory.__module__.startswith("neuralab.")}
+    assert listed == on_device

@@ -192,3 +192,17 @@ def test_runs_list_json_has_each_runs_config_even_when_one_is_damaged(capsys, tm
     rows = {r["id"]: r for r in json.loads(out)}
     assert code == 0 and rows[good.id]["config"] == {"seed": 3, "model": {"name": "mlp"}}
     assert rows[bad.id]["config"] is None
+
+
+def test_claims_show_says_whether_a_claim_trains_on_the_asked_device(capsys, tmp_path):
+    runs = str(tmp_path / "runs")
+    _, out, _ = cli(capsys, "claims", "show", "mnist1d_baselines", "--runs-dir", runs)
+    assert "  device: trains on --device" in out.splitlines()
+    _, out, _ = cli(capsys, "claims", "show", "expected_length", "--runs-dir", runs)
+    assert "  device: the CPU only (it builds models outside the trainer)" in out.splitlines()
+
+
+def test_a_ray_task_asks_for_a_gpu_only_when_it_trains_on_cuda():
+    from neuralab.engine.sweep import _gpus
+
+    assert (_gpus("cpu"), _gpus("cuda"), _gpus("cuda:1")) == (0, 1, 1)

@@ -286,8 +286,9 @@ def _run_on_ray(claims: Sequence[Claim], budget: str, store: RunStore | None,
         pending = {}
         for i, claim in enumerate(claims):
             run = _start(store, claim, budget, device)
-            pending[task.remote(claim.id, budget, None, threads, device)] = (
-                i, claim, run, time.perf_counter())
+            gpus = 1 if device_for(claim, device).startswith("cuda") else 0  # else Ray hides them
+            call = task.options(num_gpus=gpus).remote(claim.id, budget, None, threads, device)
+            pending[call] = (i, claim, run, time.perf_counter())
             if progress:
                 progress(claim.id, "sent to a Ray worker")
         while pending:

@@ -79,6 +79,8 @@ def show(
     typer.echo(f"  precondition: {d['precondition']}")
     if d.get("shared"):
         typer.echo(f"  shares its runs with other claims: {d['shared']}")
+    typer.echo("  device: " + ("trains on --device" if d.get("trains_on_device") else
+                               "the CPU only (it builds models outside the trainer)"))
     typer.echo("  thresholds: " + ", ".join(f"{k} = {v}" for k, v in d["thresholds"].items()))
     for name, budget in d["budgets"].items():
         typer.echo(f"  budget {name}: " + ", ".join(f"{k} = {v}" for k, v in budget.items()))

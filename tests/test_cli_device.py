@@ -66,6 +66,24 @@ def test_every_command_refuses_a_device_it_cannot_use_with_one_line_and_exit_2(
 
 
 @cpu_only
+def test_train_device_auto_in_a_config_is_recorded_as_the_device_it_resolved_to(capsys, tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text('[data]\nname = "xor_clusters"\n[model]\nname = "mlp"\nwidth = 4\n'
+                    '[train]\nsteps = 3\ndevice = "auto"\n')
+    runs = str(tmp_path / "runs")
+    code, out, err = cli(capsys, "train", "--config", str(path), "--runs-dir", runs,
+                         "--progress", "none", "--json")
+    assert code == 0, err
+    assert RunStore(runs).get(json.loads(out)["run"]).config()["train"]["device"] == "cpu"
+
+
+def test_on_device_checks_the_name():
+    assert build_config().on_device("cuda:2").train.device == "cuda:2"
+    with pytest.raises(ValueError, match="unknown device"):
+        build_config().on_device("gpu")
+
+
+@cpu_only
 def test_a_config_asking_for_cuda_is_refused_before_a_run_is_recorded(capsys, tmp_path):
     runs = tmp_path / "runs"
     code, _, err = cli(capsys, "train", "--set", 'train.device="cuda"', "--runs-dir", str(runs))
@@ -98,6 +116,13 @@ def test_sweep_members_train_on_the_given_device(capsys, tmp_path):
     assert code == 0, err
     members = [RunStore(runs).get(m["run"]) for m in json.loads(out)["members"]]
     assert [m.config()["train"]["device"] for m in members] == ["cpu", "cpu"]
+    if not torch.cuda.is_available():  # auto in the file: recorded as the CPU here
+        sweep.write_text(sweep.read_text().replace("eval_every = 0", 'eval_every = 0, device = "auto"'))
+        code, out, err = cli(capsys, "sweep", str(sweep), "--runs-dir", runs, "--progress", "none",
+                             "--json")
+        assert code == 0, err
+        members = [RunStore(runs).get(m["run"]) for m in json.loads(out)["members"]]
+        assert [m.config()["train"]["device"] for m in members] == ["cpu", "cpu"]
 
 
 def test_claim_runs_use_the_claim_device_and_cpu_outside_it():

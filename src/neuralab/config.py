@@ -130,6 +130,11 @@ class RunConfig(BaseModel):
         updates = {s: getattr(self, s).resolved(s) for s in SECTION_KINDS}
         return self.model_copy(update=updates)
 
+    def on_device(self, device: str) -> RunConfig:
+        """This config with ``train.device`` set to ``device`` (checked as a device name)."""
+        train = TrainSettings.model_validate({**self.train.model_dump(), "device": device})
+        return self.model_copy(update={"train": train})
+
     def to_dict(self) -> dict[str, Any]:
         return json.loads(self.model_dump_json())
 

@@ -55,8 +55,7 @@ def claim_device(device: str) -> Iterator[None]:
 
 def on_claim_device(config: RunConfig) -> RunConfig:
     """``config`` with ``train.device`` set to the device of :func:`claim_device` (cpu outside)."""
-    train = config.train.model_copy(update={"device": _DEVICE.get()})
-    return config.model_copy(update={"train": train})
+    return config.on_device(_DEVICE.get())
 
 
 def eval_every(steps: int, points: int = 20, minimum: int = 10) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -32,7 +33,7 @@ def sweep_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Split the sweep into populations (one architecture family each), train, record."""
-    from neuralab.devices import resolve_device
+    from neuralab.devices import device_name
     from neuralab.engine.sweep import flatten_settings, load_sweep, varying_keys
     from neuralab.engine.sweep_store import run_sweep
 
@@ -46,8 +47,9 @@ def sweep_command(
     if device is not None:
         sets.append(f'train.device="{device_setting(device)}"')
     sweep = load_sweep(file, sets)
-    for name in sorted({c.train.device for c in sweep.configs}):  # before anything is recorded
-        resolve_device(name)
+    # checked before anything is recorded; auto is recorded as the device it is here
+    sweep = replace(sweep, configs=tuple(c.on_device(device_name(c.train.device))
+                                         for c in sweep.configs))
     result = run_sweep(sweep, store_at(runs_dir), executor=executor,  # type: ignore[arg-type]
                        address=address, progress=progress)
     keys = varying_keys(sweep.configs)

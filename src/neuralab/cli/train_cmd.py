@@ -47,6 +47,7 @@ def train_command(
 ) -> None:
     """Train one model and record it in the run store."""
     from neuralab.config import load_config
+    from neuralab.devices import device_name
     from neuralab.engine.trainer import resume, train
 
     store = store_at(runs_dir)
@@ -73,6 +74,7 @@ def train_command(
             settings["data.name"] = None
         sets += [f"{k}={_toml(v)}" for k, v in settings.items() if v is not None]
         cfg = load_config(config, sets)
+        cfg = cfg.on_device(device_name(cfg.train.device))  # auto: recorded as cpu or cuda
         result = train(cfg, store=store, progress=progress)  # type: ignore[arg-type]
     report(result, json_out)
 

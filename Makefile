@@ -4,15 +4,20 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser demo test bench clean
+.PHONY: setup setup-ray browser demo test bench clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,ray,export,tensorboard,parity]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,export,tensorboard,parity]'
 	touch $(STAMP)
+
+# Ray (large: most of a full .venv) is optional: `--executor ray` for sweeps and claims, and its two tests,
+# which skip without it. CI installs it (.ci/run).
+setup-ray: setup
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[ray]'
 
 demo: setup
 	$(BIN)/neuralab demo

@@ -248,6 +248,14 @@ def unknown_names() -> list[Case]:
         case("sweep", "grid.toml", "--executor", "slurm", says="--executor",
              setup=in_cwd("grid.toml", '[base]\n[grid]\nseed = [0, 1]\n')),
         case(*TRAIN, "--set", "data.activation=nope", "--data", "teacher_student", says="nope"),
+        case(*TRAIN, "--device", "gpu", says="--device 'gpu' is not a device; allowed: cpu"),
+        case(*TRAIN, "--device", "cuda:x", says="--device 'cuda:x'"),
+        case(*TRAIN, "--device", "", says="--device ''"),
+        case(*TRAIN, "--set", 'train.device="tpu"', says="train.device: unknown device"),
+        case("claims", "run", "mnist1d_baselines", "--device", "gpu", says="--device 'gpu'"),
+        case("demo", "--device", "gpu", says="--device 'gpu'"),
+        case("sweep", "grid.toml", "--device", "gpu", says="--device 'gpu'",
+             setup=in_cwd("grid.toml", '[base]\n[grid]\nseed = [0, 1]\n')),
     ]
 
 

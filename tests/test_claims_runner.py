@@ -110,6 +110,7 @@ def test_threads_are_set_and_restored():
 
 
 def test_ray_executor_runs_claims_as_tasks_and_the_driver_writes_the_store(runs_dir):
+    pytest.importorskip("ray", reason="Ray is the optional ray extra (make setup-ray)")
     store = RunStore(runs_dir)
     local = run_claim("expected_length", "smoke")
     sent = []

@@ -52,6 +52,40 @@ def test_errors_name_the_field_the_value_and_what_is_allowed(override, message):
     assert "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize("override, hint", [
+    ("model.widht=3", "; did you mean 'width'"),  # the closest first
+    ("train.stpes=5", "; did you mean 'steps'"),
+    ("train.batchsize=5", "; did you mean 'batch_size'"),
+    ("sed=1", "; did you mean 'seed'"),
+])
+def test_a_mistyped_setting_names_the_closest_match(override, hint):
+    with pytest.raises(ConfigError) as err:
+        build_config(overrides=[override])
+    assert hint in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_mistyped_setting_in_a_toml_file_names_the_closest_match(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text('[model]\nname = "mlp"\nwidht = 3\n')
+    with pytest.raises(ConfigError, match=r"model\.widht: unknown parameter; allowed: .*; "
+                                          r"did you mean 'width'"):
+        load_config(path)
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda", "cuda:0", "cuda:12", "auto"])
+def test_train_device_accepts_cpu_cuda_cuda_n_and_auto(device):
+    assert build_config(overrides=[f'train.device="{device}"']).train.device == device
+
+
+@pytest.mark.parametrize("device", ["gpu", "cuda:", "cuda:-1", "cuda:x", "CPU", "mps"])
+def test_train_device_refuses_other_names_saying_what_is_allowed(device):
+    with pytest.raises(ConfigError) as err:
+        build_config(overrides=[f'train.device="{device}"'])
+    assert str(err.value) == (f"train.device: unknown device; allowed: cpu, cuda, cuda:N "
+                              f"(N = 0, 1, ...), auto (cuda when available, else cpu) "
+                              f"(got {device!r})")
+
+
 def test_missing_and_malformed_files(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "nope.toml")

@@ -37,3 +37,32 @@ def test_the_coverage_page_lists_every_registered_part_and_claim():
     expected_claims = _table("theme | claims | ids", claims)
     assert _section(text, "parts") == expected_parts, f"paste into docs/coverage.md:\n{expected_parts}"
     assert _section(text, "claims") == expected_claims, f"paste into docs/coverage.md:\n{expected_claims}"
+
+
+README = PAGE.parents[1] / "README.md"
+
+
+def _readme_row(kind: str) -> str:
+    rows = [line for line in README.read_text(encoding="utf-8").splitlines()
+            if line.startswith(f"| {kind} |")]
+    assert len(rows) == 1, f"README.md has {len(rows)} rows for {kind!r} in its table of parts"
+    return rows[0]
+
+
+def test_the_readme_lists_every_registered_quantizer_and_pruner():
+    for kind in ("quantizer", "pruner"):
+        row = _readme_row(kind)
+        missing = [e["name"] for e in catalog() if e["kind"] == kind
+                   and e["module"].startswith("neuralab.") and f"`{e['name']}`" not in row]
+        assert not missing, f"README.md's {kind} row lacks {missing}"
+
+
+def test_the_readme_names_exactly_the_claims_that_train_on_the_asked_device():
+    from neuralab.registry import REGISTRY
+
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    start = text.index("(`Claim.trains_on_device`: ")
+    listed = {name.strip("`,; ") for name in text[start:text.index(")", start)].split()[1:]}
+    on_device = {e.name for e in REGISTRY.list("claim") if e.factory.trains_on_device
+                 and e.factory.__module__.startswith("neuralab.")}
+    assert listed == on_device

@@ -31,7 +31,35 @@ def test_register_get_create_and_metadata():
     assert isinstance(reg.create("activation", "cube", scale=2.0), nn.Identity)
     assert [e.name for e in reg.list("activation")] == ["cube", "square"]
     assert entry.describe()["hyperparameters"] == {
-        "scale": {"type": "float", "default": 1.0, "required": False}}
+        "scale": {"type": "float", "default": 1.0, "required": False, "allowed": None}}
+    assert entry.describe()["arguments"] == {}
+
+
+def test_describe_shows_positional_arguments_and_allowed_values():
+    from typing import Literal
+
+    reg = Registry(packages=())
+
+    @reg.register("mixer", "toy")
+    def toy(d_model: int, n_heads: int, causal: bool, *, form: Literal["a", "b"] = "a",
+            dropout: float = 0.0, window: float | None = None,
+            activation: registered_name("activation") = "relu") -> nn.Module:
+        return nn.Identity()
+
+    d = reg.get("mixer", "toy").describe()
+    assert list(d["arguments"]) == ["d_model", "n_heads", "causal"]
+    assert d["arguments"]["causal"] == {"type": "bool", "default": None, "required": True}
+    params = d["hyperparameters"]
+    assert params["form"]["allowed"] == "one of 'a', 'b'"
+    assert params["dropout"]["allowed"] == ">= 0, < 1"  # the conventional range of a dropout
+    assert params["window"]["allowed"] is None
+    assert params["activation"]["allowed"] == "a registered activation (neuralab list activation)"
+
+
+def test_a_mistyped_parameter_gets_the_closest_names():
+    with pytest.raises(ConfigError, match=r"scal: unknown parameter; allowed: scale; did you mean "
+                                          r"'scale'\?"):
+        make_registry().create("activation", "cube", scal=2.0)
 
 
 def test_unknown_name_lists_closest_matches():

@@ -299,6 +299,8 @@ def test_a_sweep_family_page_lists_its_members(known_report):
     assert (site / "figures" / f"{sweep.sweep_id}-sweep.png").read_bytes().startswith(b"\x89PNG")
     link = _parse(site / "index.html").find(f".//tr[@data-family='{sweep.sweep_id}']//a")
     assert link.get("href") == f"families/{sweep.sweep_id}.html" and _text(link) == "tiny-lr"
+    group = _parse(site / "index.html").find(".//tbody[@data-group='tiny-lr']")
+    assert group is not None and group.find(f"tr[@data-family='{sweep.sweep_id}']") is not None
     md = (site / "families" / f"{sweep.sweep_id}.md").read_text()
     assert all(run_id in md for run_id in sweep.run_ids)
 
@@ -309,3 +311,17 @@ def test_every_page_parses_as_html5_without_errors(known_report):
     assert len(pages) == len(REGISTRY.names("claim")) + 2  # the index, the claims, one sweep
     for page in pages:
         _parse(page)  # strict: the first parse error raises
+
+
+def test_the_index_groups_sweeps_by_name_newest_first_in_a_stable_order():
+    from types import SimpleNamespace
+
+    from neuralab.report.families import family_groups
+
+    def family(name: str, created: float, run_id: str):
+        return SimpleNamespace(name=name, run=SimpleNamespace(created=created, id=run_id))
+
+    a1, a2, a3 = family("a", 1.0, "r1"), family("a", 3.0, "r3"), family("a", 3.0, "r4")
+    b1 = family("b", 2.0, "r2")
+    for order in ([a1, a2, a3, b1], [b1, a3, a1, a2]):
+        assert family_groups(order) == [("a", [a3, a2, a1]), ("b", [b1])]

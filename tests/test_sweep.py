@@ -126,6 +126,7 @@ def test_sweep_command_prints_members_and_runs_list_shows_them(tmp_path, runs_di
 
 
 def test_ray_executor_trains_populations_as_tasks_and_the_driver_writes_the_store(runs_dir):
+    pytest.importorskip("ray", reason="Ray is the optional ray extra (make setup-ray)")
     store = RunStore(runs_dir)
     spec = {"name": "ray", "base": BASE, "grid": {"seed": [0, 1], "model.name": ["mlp", "logistic"]}}
     spec["base"] = {**BASE, "model": {"name": "mlp"}}

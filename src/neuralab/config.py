@@ -30,16 +30,17 @@ from __future__ import annotations
 import codecs
 import errno
 import json
+import re
 import stat
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from neuralab.errors import ConfigError
+from neuralab.errors import ConfigError, did_you_mean
 from neuralab.registry import REGISTRY
 
 if sys.version_info >= (3, 11):
@@ -48,6 +49,15 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 SECTION_KINDS = {"data": "dataset", "model": "model", "optim": "optimizer", "schedule": "schedule"}
+DEVICES = "cpu, cuda, cuda:N (N = 0, 1, ...), auto (cuda when available, else cpu)"
+
+
+def is_device_name(name: object) -> bool:
+    """Whether ``name`` is a device setting: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
+
+    Whether that device exists here is decided when it is used
+    (:func:`neuralab.devices.resolve_device`)."""
+    return isinstance(name, str) and re.fullmatch(r"cpu|cuda|cuda:\d+|auto", name) is not None
 
 
 class Section(BaseModel):
@@ -90,9 +100,16 @@ class TrainSettings(BaseModel):
     init_scale: float = Field(1.0, gt=0, description="multiplies the initial layer weights")
     checkpoint_every: int = Field(0, ge=0, description="0: checkpoint only at the end")
     keep_checkpoints: int = Field(2, ge=1)
-    device: Literal["auto", "cpu", "cuda"] = "cpu"
+    device: str = Field("cpu", description=f"one of {DEVICES}")
     tensorboard: bool | str = Field(False, description="true: event files in the run's directory; "
                                     "a path: in PATH/<run id> (engine/tensorboard.py)")
+
+    @field_validator("device")
+    @classmethod
+    def _known_device(cls, value: str) -> str:
+        if not is_device_name(value):
+            raise ValueError(f"unknown device; allowed: {DEVICES}")
+        return value
 
 
 class RunConfig(BaseModel):
@@ -112,6 +129,11 @@ class RunConfig(BaseModel):
         """Canonical part names and every hyper-parameter filled in; raises ConfigError."""
         updates = {s: getattr(self, s).resolved(s) for s in SECTION_KINDS}
         return self.model_copy(update=updates)
+
+    def on_device(self, device: str) -> RunConfig:
+        """This config with ``train.device`` set to ``device`` (checked as a device name)."""
+        train = TrainSettings.model_validate({**self.train.model_dump(), "device": device})
+        return self.model_copy(update={"train": train})
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(self.model_dump_json())
@@ -238,7 +260,8 @@ def describe_errors(exc: pydantic.ValidationError) -> str:
                 field = parent.model_fields.get(name)
                 parent = field.annotation if field and isinstance(field.annotation, type) else parent
             allowed = ", ".join(parent.model_fields)
-            parts.append(f"{where}: unknown setting; allowed: {allowed}")
+            hint = did_you_mean(loc[-1], parent.model_fields)
+            parts.append(f"{where}: unknown setting; allowed: {allowed}{hint}")
         elif err["type"] == "missing":
             parts.append(f"{where}: required setting is missing")
         else:

@@ -21,3 +21,32 @@ def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
     if device.type == "cuda":
         tensor = tensor.pin_memory()
     return tensor.to(device, non_blocking=True)
+
+
+def resolve_device(name: str, setting: str = "train.device") -> torch.device:
+    """The torch device a device setting names on this machine (``auto``: cuda when available).
+
+    An unknown name, or a CUDA device this machine does not have, is a one-line NeuralabError
+    naming ``setting`` and what is allowed here."""
+    from neuralab.config import DEVICES, is_device_name
+    from neuralab.errors import NeuralabError
+
+    if not is_device_name(name):
+        raise NeuralabError(f"{setting} {name!r} is not a device; allowed: {DEVICES}")
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if name == "auto":
+        return torch.device("cuda" if count else "cpu")
+    if name.startswith("cuda"):
+        if not count:
+            raise NeuralabError(f"{setting} {name!r}: no CUDA device is available on this "
+                                "machine; allowed here: cpu, auto")
+        index = int(name.partition(":")[2] or 0)
+        if index >= count:
+            raise NeuralabError(f"{setting} {name!r}: this machine has {count} CUDA device(s); "
+                                f"allowed here: cpu, cuda, cuda:0 to cuda:{count - 1}, auto")
+    return torch.device(name)
+
+
+def device_name(name: str, setting: str = "train.device") -> str:
+    """:func:`resolve_device` as the setting to record: ``auto`` becomes ``cpu`` or ``cuda``."""
+    return str(resolve_device(name, setting))

@@ -59,9 +59,14 @@ def quoted(text: str, limit: int = 60) -> str:
     return f"{text[:limit]!r}... ({len(text)} characters)"
 
 
-def unknown_message(what: str, name: str, known: list[str]) -> str:
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``"; did you mean 'width'?"`` naming the closest of ``known`` (empty when none is close)."""
     near = closest(name, known)
-    hint = f"; did you mean {', '.join(repr(k) for k in near)}?" if near else ""
+    return f"; did you mean {', '.join(repr(k) for k in near)}?" if near else ""
+
+
+def unknown_message(what: str, name: str, known: list[str]) -> str:
+    hint = did_you_mean(name, known)
     shown = ", ".join(known[:40]) + (", ..." if len(known) > 40 else "")
     return f"unknown {what} {quoted(name)}{hint} (known: {shown})"
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from typing import Annotated, Any
 import pydantic
 from pydantic import AfterValidator, ConfigDict
 
-from neuralab.errors import ConfigError, NeuralabError, UnknownNameError
+from neuralab.errors import ConfigError, NeuralabError, UnknownNameError, did_you_mean
 from neuralab.hyperparameter_rules import constrained
 
 # Sub-packages whose modules register parts; imported on the first lookup.
@@ -115,18 +116,25 @@ class Entry:
                 raise
             raise ConfigError(f"{self.kind} {self.name!r}: {exc}") from exc
 
+    @cached_property
+    def arguments(self) -> dict[str, inspect.Parameter]:
+        """The positional parameters of the factory (structural inputs: a spec, a width, ...)."""
+        target = self.factory.__init__ if inspect.isclass(self.factory) else self.factory
+        kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        params = list(inspect.signature(target).parameters.values())
+        if inspect.isclass(self.factory):
+            params = params[1:]  # self
+        return {p.name: p for p in params if p.kind in kinds}
+
     def describe(self) -> dict[str, Any]:
-        """A JSON-ready description (for ``neuralab info``)."""
+        """A JSON-ready description (for ``neuralab info``): the positional ``arguments`` and
+        the keyword ``hyperparameters``, each with its type, default and allowed values."""
+        allowed = _allowed_values(self._params_model)
         params = {}
         for name, p in self.hyperparameters.items():
             if name in ("device", "dtype", "generator"):
                 continue
-            ann = p.annotation
-            params[name] = {
-                "type": ann if isinstance(ann, str) else getattr(ann, "__name__", str(ann)),
-                "default": None if p.default is inspect.Parameter.empty else _jsonable(p.default),
-                "required": p.default is inspect.Parameter.empty,
-            }
+            params[name] = {**_parameter(p), "allowed": allowed.get(name)}
         return {
             "kind": self.kind,
             "name": self.name,
@@ -136,9 +144,52 @@ class Entry:
             "tags": sorted(self.tags),
             "aliases": list(self.aliases),
             "module": getattr(self.factory, "__module__", None),
+            "arguments": {name: _parameter(p) for name, p in self.arguments.items()},
             "hyperparameters": params,
             **{k: _jsonable(v) for k, v in self.extra.items()},
         }
+
+
+def _parameter(p: inspect.Parameter) -> dict[str, Any]:
+    ann = p.annotation
+    return {"type": ann if isinstance(ann, str) else getattr(ann, "__name__", str(ann)),
+            "default": None if p.default is inspect.Parameter.empty else _jsonable(p.default),
+            "required": p.default is inspect.Parameter.empty}
+
+
+_BOUNDS = (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))
+
+
+def _allowed_values(model: type[pydantic.BaseModel]) -> dict[str, str]:
+    """What each field of ``model`` allows beyond its type: the choices of a ``Literal``
+    (``one of 'a', 'b'``), numeric bounds (``>= 0, < 1``), a registered part's kind; fields with
+    none of these are left out."""
+    out = {}
+    for name, info in model.model_fields.items():
+        shown = "; ".join(dict.fromkeys(_allowed_parts(info.annotation, info.metadata)))
+        if shown:
+            out[name] = shown
+    return out
+
+
+def _allowed_parts(annotation: Any, metadata: Iterable[Any] = ()) -> list[str]:
+    parts = []
+    bounds = [f"{op} {getattr(m, key)}" for m in metadata for key, op in _BOUNDS
+              if getattr(m, key, None) is not None]
+    if bounds:
+        parts.append(", ".join(bounds))
+    kinds = [m.func.kind for m in metadata if hasattr(getattr(m, "func", None), "kind")]
+    parts += [f"a registered {kind} (neuralab list {kind})" for kind in kinds]
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        parts.append("one of " + ", ".join(repr(v) for v in typing.get_args(annotation)))
+    elif origin is Annotated:
+        inner, *meta = typing.get_args(annotation)
+        parts += _allowed_parts(inner, meta)
+    elif origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            parts += ["None"] if arg is type(None) else _allowed_parts(arg)
+    return parts if any(p != "None" for p in parts) else []
 
 
 def _jsonable(value: Any) -> Any:
@@ -159,9 +210,9 @@ def format_validation_error(exc: pydantic.ValidationError, where: str, entry: En
         field_name = f"{where}.{loc}" if loc else where
         if err["type"] == "extra_forbidden":
             allowed = sorted(entry._params_model.model_fields) if entry else []
-            parts.append(
-                f"{field_name}: unknown parameter; allowed: {', '.join(allowed) or '(none)'}"
-            )
+            hint = did_you_mean(str(err["loc"][-1]), allowed) if err["loc"] else ""
+            parts.append(f"{field_name}: unknown parameter; allowed: "
+                         f"{', '.join(allowed) or '(none)'}{hint}")
             continue
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "missing":
@@ -301,6 +352,7 @@ def registered_name(kind: str) -> Any:
     def check(value: str) -> str:
         return REGISTRY.get(kind, value).name
 
+    check.kind = kind  # type: ignore[attr-defined]  # shown by `neuralab info`
     return Annotated[str, AfterValidator(check)]
 
 

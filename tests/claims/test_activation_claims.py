@@ -75,3 +75,22 @@ def test_the_claims_share_one_experiment_and_its_seeds():
     assert {c.seeds for c in claims} == {tuple(range(10))}
     assert get_claim("relu2_vs_relu").needs_full().startswith("needs --budget full")
     assert "quick" in get_claim("swish_vs_relu").budgets
+
+
+def test_a_claim_of_several_comparisons_names_each_activation_once():
+    from neuralab.claims import claim_record
+    from neuralab.claims.activations._activation_sweep import combined_statement
+
+    assert combined_statement([("mnist1d", "gelu"), ("char_lm", "gelu")]) == (
+        "gelu better than relu on mnist1d and char_lm")
+    assert combined_statement([("mnist1d", "swish"), ("mnist1d", "mish")]) == (
+        "swish and mish better than relu on mnist1d")
+    claim = get_claim("gelu_vs_relu")
+    rows = [r for r in _mnist1d_records(0.03) if r["run"] != "mnist1d/swish-relu"]
+    rows = [{**r, "run": r["run"].replace("swish", "gelu")} for r in rows]
+    for seed in range(6):
+        rows += [claim_record("char_lm/relu", seed, "test_loss", 2.0 + 0.01 * seed),
+                 claim_record("char_lm/gelu", seed, "test_loss", 1.9 + 0.01 * seed)]
+    verdict = claim.check(rows)
+    assert verdict.measure == "gelu better than relu on mnist1d and char_lm"
+    assert "gelu and gelu" not in verdict.sentence()

@@ -166,6 +166,10 @@ class Claim:
     x_label: ClassVar[str] = "step"
     shared: ClassVar[str] = ""
     full_minutes: ClassVar[float | None] = None
+    # True when every model the claim trains goes through claims.training.train_arm, train_many
+    # or trainer_accuracies and its measurements follow the model's device: `--device` applies.
+    # Otherwise the claim trains on the CPU whatever the device asked for, and says so.
+    trains_on_device: ClassVar[bool] = False
 
     def __init__(self) -> None:
         from neuralab.registry import REGISTRY
@@ -236,7 +240,8 @@ class Claim:
                 "thresholds": dict(self.thresholds),
                 "budgets": {k: dict(v) for k, v in self.budgets.items()},
                 "precondition": self.precondition, "shared": self.shared,
-                "reference": self.reference, "curves": list(self.curves), "x_label": self.x_label}
+                "reference": self.reference, "curves": list(self.curves), "x_label": self.x_label,
+                "trains_on_device": self.trains_on_device}
 
 
 def claim_record(arm: str, seed: int, metric: str, value: float, *, step: int = 0,

@@ -99,36 +99,61 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def environment(threads: int | None) -> dict[str, Any]:
-    """Where a claim was measured: torch version, intra-op threads, CPU model and count."""
+def environment(threads: int | None, device: str = "cpu") -> dict[str, Any]:
+    """Where a claim was measured: torch version, intra-op threads, CPU model and count, the
+    device it trained on (and that device's name when it is a GPU)."""
     import os
 
-    return {"torch": torch.__version__, "threads": threads or torch.get_num_threads(),
-            "cpu": cpu_model(), "cpus": os.cpu_count(), "python": platform.python_version()}
+    env = {"torch": torch.__version__, "threads": threads or torch.get_num_threads(),
+           "cpu": cpu_model(), "cpus": os.cpu_count(), "python": platform.python_version(),
+           "device": device}
+    if device.startswith("cuda"):
+        env["gpu"] = torch.cuda.get_device_name(torch.device(device))
+    return env
+
+
+def device_for(claim: Claim, device: str) -> str:
+    """The device ``claim`` trains on when ``device`` is asked for: cpu unless it
+    :attr:`~neuralab.claims.base.Claim.trains_on_device`."""
+    return device if claim.trains_on_device else "cpu"
+
+
+def cpu_only_note(claim: Claim, device: str) -> str | None:
+    """The line saying that ``claim`` cannot use ``device`` (None when it can, or it is the CPU)."""
+    if device_for(claim, device) == device:
+        return None
+    return (f"trains on the CPU: it builds models outside the trainer and the population "
+            f"engine, so --device {device} does not apply to it")
 
 
 def execute(claim_id: str, budget: str, progress: Progress | None = None,
-            threads: int | None = 1) -> tuple[list[dict[str, Any]], Verdict, float]:
-    """Run and check one claim, writing nothing: (records, verdict, seconds)."""
+            threads: int | None = 1, device: str = "cpu",
+            ) -> tuple[list[dict[str, Any]], Verdict, float]:
+    """Run and check one claim on ``device`` (see :func:`device_for`), writing nothing:
+    (records, verdict, seconds)."""
+    from neuralab.claims.training import claim_device
+
     claim = get_claim(claim_id)
     start = time.perf_counter()
-    with torch_threads(threads):
+    with torch_threads(threads), claim_device(device_for(claim, device)):
         records = claim.run(budget, progress=progress)
     return records, claim.verdict(records, budget), time.perf_counter() - start
 
 
-def _start(store: RunStore | None, claim: Claim, budget: str) -> RunInfo | None:
+def _start(store: RunStore | None, claim: Claim, budget: str,
+           device: str = "cpu") -> RunInfo | None:
     if store is None:
         return None
-    return store.create({"claim": claim.id, "budget": budget, **claim.describe()},
+    return store.create({"claim": claim.id, "budget": budget,
+                         "device": device_for(claim, device), **claim.describe()},
                         kind="claim", name=claim.id)
 
 
 def _finish(store: RunStore | None, run: RunInfo | None, claim: Claim, budget: str,
             outcome: tuple[list[dict[str, Any]], Verdict, float],
-            threads: int | None = 1) -> ClaimResult:
+            threads: int | None = 1, device: str = "cpu") -> ClaimResult:
     records, verdict, seconds = outcome
-    where = environment(threads)
+    where = environment(threads, device_for(claim, device))
     if store is not None and run is not None:
         RecordLog(run.records_path).extend(records)
         store.update(run.id, status="completed", summary={
@@ -138,22 +163,27 @@ def _finish(store: RunStore | None, run: RunInfo | None, claim: Claim, budget: s
 
 
 def run_claim(claim_id: str, budget: str = "smoke", *, store: RunStore | None = None,
-              progress: Progress | None = None, threads: int | None = 1) -> ClaimResult:
+              progress: Progress | None = None, threads: int | None = 1,
+              device: str = "cpu") -> ClaimResult:
     """Run ``claim_id`` at ``budget``, decide its verdict, and record both in ``store``.
 
     ``threads`` sets torch's intra-op threads while the claim runs: claims train small networks,
-    for which one thread is fastest (and is robust on a shared machine).
+    for which one thread is fastest (and is robust on a shared machine). ``device`` (a
+    ``train.device`` value) is where it trains, if it :attr:`~Claim.trains_on_device`.
     """
+    from neuralab.devices import device_name
+
     claim = get_claim(claim_id)
     claim.budget(budget)  # an unknown budget fails before anything is written
-    run = _start(store, claim, budget)
+    device = device_name(device, "device")
+    run = _start(store, claim, budget, device)
     try:
-        outcome = execute(claim.id, budget, progress, threads)
+        outcome = execute(claim.id, budget, progress, threads, device)
     except BaseException:
         if store is not None and run is not None:
             store.update(run.id, status="failed")
         raise
-    return _finish(store, run, claim, budget, outcome, threads)
+    return _finish(store, run, claim, budget, outcome, threads, device)
 
 
 def resolve_claims(ids: Sequence[str], *, all_claims: bool = False) -> list[str]:
@@ -181,7 +211,7 @@ def run_claims(ids: Sequence[str], budget: str = "smoke", *, store: RunStore | N
                executor: str = "local", address: str | None = None, threads: int | None = 1,
                progress: Callable[[str, str], None] | None = None,
                on_done: Callable[[Outcome], None] | None = None, jobs: int = 1,
-               ) -> list[Outcome]:
+               device: str = "cpu") -> list[Outcome]:
     """Run several claims at ``budget``; every id, the budget and the executor are checked first.
 
     ``executor="local"`` runs them one after another in this process, or with ``jobs > 1`` in
@@ -191,36 +221,48 @@ def run_claims(ids: Sequence[str], budget: str = "smoke", *, store: RunStore | N
     writes the store. ``progress(claim_id, message)`` receives progress lines (local: the claim's
     own; Ray: when a claim is sent off); ``on_done`` each result as it arrives. A claim that has
     no such budget is a :class:`ClaimSkipped` (in its place in the list; nothing is recorded).
+    ``device`` is where the claims train (``auto``: cuda when available); a claim that cannot
+    use it says so through ``progress`` and trains on the CPU (:func:`device_for`).
     """
+    from neuralab.devices import device_name
+
     claims = check_options(ids, budget, executor, address)
+    device = device_name(device, "device")
     skipped = {c.id: ClaimSkipped(c, budget, c.needs_full()) for c in claims
                if budget not in c.budgets}
     for result in skipped.values():
         if on_done:
             on_done(result)
     runnable = [c for c in claims if c.id not in skipped]
+    for claim in runnable:
+        note = cpu_only_note(claim, device)
+        if note and progress:
+            progress(claim.id, note)
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
         raise ConfigError(f"jobs must be a positive integer, got {jobs!r}")
     if executor == "ray":
-        ran = _run_on_ray(runnable, budget, store, address, threads, progress, on_done)
+        ran = _run_on_ray(runnable, budget, store, address, threads, progress, on_done, device)
     elif jobs > 1 and len(runnable) > 1:
-        ran = _run_in_processes(runnable, budget, store, threads, jobs, progress, on_done)
+        ran = _run_in_processes(runnable, budget, store, threads, jobs, progress, on_done,
+                                device)
     else:
-        ran = _run_locally(runnable, budget, store, threads, progress, on_done)
+        ran = _run_locally(runnable, budget, store, threads, progress, on_done, device)
     by_id = {r.claim.id: r for r in ran} | skipped
     return [by_id[c.id] for c in claims]
 
 
 def _run_locally(claims: Sequence[Claim], budget: str, store: RunStore | None,
                  threads: int | None, progress: Callable[[str, str], None] | None,
-                 on_done: Callable[[Outcome], None] | None) -> list[Outcome]:
+                 on_done: Callable[[Outcome], None] | None, device: str = "cpu",
+                 ) -> list[Outcome]:
     results: list[Outcome] = []
     for claim in claims:
         say = (lambda msg, cid=claim.id: progress(cid, msg)) if progress else None
         start = time.perf_counter()
         try:
             result: ClaimResult | ClaimFailure = run_claim(claim.id, budget, store=store,
-                                                           progress=say, threads=threads)
+                                                           progress=say, threads=threads,
+                                                           device=device)
         except Exception as exc:  # recorded as failed by run_claim; the other claims still run
             failed = _latest_run(store, claim.id) if store is not None else None
             result = ClaimFailure(claim, budget, exc, time.perf_counter() - start,
@@ -234,7 +276,7 @@ def _run_locally(claims: Sequence[Claim], budget: str, store: RunStore | None,
 def _run_on_ray(claims: Sequence[Claim], budget: str, store: RunStore | None,
                 address: str | None, threads: int | None,
                 progress: Callable[[str, str], None] | None,
-                on_done: Callable[[Outcome], None] | None,
+                on_done: Callable[[Outcome], None] | None, device: str = "cpu",
                 ) -> list[Outcome]:
     from neuralab.engine.sweep import ray_session
 
@@ -243,8 +285,10 @@ def _run_on_ray(claims: Sequence[Claim], budget: str, store: RunStore | None,
         task = ray.remote(num_cpus=threads or 1)(execute)
         pending = {}
         for i, claim in enumerate(claims):
-            run = _start(store, claim, budget)
-            pending[task.remote(claim.id, budget, None, threads)] = (i, claim, run, time.perf_counter())
+            run = _start(store, claim, budget, device)
+            gpus = 1 if device_for(claim, device).startswith("cuda") else 0  # else Ray hides them
+            call = task.options(num_gpus=gpus).remote(claim.id, budget, None, threads, device)
+            pending[call] = (i, claim, run, time.perf_counter())
             if progress:
                 progress(claim.id, "sent to a Ray worker")
         while pending:
@@ -252,7 +296,7 @@ def _run_on_ray(claims: Sequence[Claim], budget: str, store: RunStore | None,
             i, claim, run, start = pending.pop(done)
             try:
                 result: ClaimResult | ClaimFailure = _finish(store, run, claim, budget,
-                                                             ray.get(done), threads)
+                                                             ray.get(done), threads, device)
             except Exception as exc:  # the task raised: record it, keep collecting the others
                 if store is not None and run is not None:
                     store.update(run.id, status="failed")
@@ -265,7 +309,7 @@ def _run_on_ray(claims: Sequence[Claim], budget: str, store: RunStore | None,
 
 
 def execute_group(claim_ids: Sequence[str], budget: str, threads: int | None,
-                  ) -> list[tuple[list[dict[str, Any]], Verdict, float] | BaseException]:
+                  device: str = "cpu") -> list[tuple[list[dict[str, Any]], Verdict, float] | BaseException]:
     """Run claims one after another in a worker process, progress on its stderr; each result is
     :func:`execute`'s, or the exception the claim raised (as a plain error that pickles)."""
     import sys
@@ -277,7 +321,7 @@ def execute_group(claim_ids: Sequence[str], budget: str, threads: int | None,
 
         start = time.perf_counter()
         try:
-            out.append(execute(claim_id, budget, say, threads))
+            out.append(execute(claim_id, budget, say, threads, device))
         except Exception as exc:  # reported by the driver, the group's other claims still run
             out.append(RuntimeError(f"{type(exc).__name__}: {exc}"))
         say(f"finished in {time.perf_counter() - start:.1f}s")
@@ -287,7 +331,8 @@ def execute_group(claim_ids: Sequence[str], budget: str, threads: int | None,
 def _run_in_processes(claims: Sequence[Claim], budget: str, store: RunStore | None,
                       threads: int | None, jobs: int,
                       progress: Callable[[str, str], None] | None,
-                      on_done: Callable[[Outcome], None] | None) -> list[Outcome]:
+                      on_done: Callable[[Outcome], None] | None, device: str = "cpu",
+                      ) -> list[Outcome]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -299,8 +344,9 @@ def _run_in_processes(claims: Sequence[Claim], budget: str, store: RunStore | No
     with ProcessPoolExecutor(max_workers=min(jobs, len(groups)), mp_context=context) as pool:
         pending = {}
         for members in groups.values():
-            runs = [_start(store, claims[i], budget) for i in members]
-            future = pool.submit(execute_group, [claims[i].id for i in members], budget, threads)
+            runs = [_start(store, claims[i], budget, device) for i in members]
+            future = pool.submit(execute_group, [claims[i].id for i in members], budget, threads,
+                                 device)
             pending[future] = (members, runs, time.perf_counter())
             if progress:
                 for i in members:
@@ -320,7 +366,7 @@ def _run_in_processes(claims: Sequence[Claim], budget: str, store: RunStore | No
                                                    time.perf_counter() - start,
                                                    run.id if run else None)
                 else:
-                    result = _finish(store, run, claim, budget, outcome, threads)
+                    result = _finish(store, run, claim, budget, outcome, threads, device)
                 results[i] = result
                 if on_done:
                     on_done(result)

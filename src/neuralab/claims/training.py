@@ -8,14 +8,20 @@ poor one), runs ``probes`` at every evaluation on a fixed batch, and turns the t
 log into claim records (``run`` = arm, ``member`` = seed) so that the report can draw training
 curves. A run whose loss becomes non-finite stops and is recorded with ``diverged = 1``.
 
+A claim runs on one device (:func:`claim_device`, set by the runner from ``--device``): every run
+made through :func:`train_arm`, :func:`~neuralab.claims.train_many.train_many` and
+:func:`~neuralab.claims.train_many.trainer_accuracies` trains there (``train.device``).
+
 The char-LM testbed's configuration (:func:`char_lm`) lives here too, so that every transformer
 claim trains the same small model on the same corpus.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +29,7 @@ import torch
 from torch import nn
 
 from neuralab.claims.base import Progress, claim_record
-from neuralab.config import build_config
+from neuralab.config import RunConfig, build_config
 from neuralab.engine.metrics import evaluate, evaluate_splits
 from neuralab.engine.trainer import TrainResult, Trainer
 from neuralab.probes.runner import run_probe
@@ -34,6 +40,22 @@ if TYPE_CHECKING:
 
 ProbeSpec = tuple[str, Mapping[str, Any]]  # (registered probe, hyper-parameters)
 SHOWN_METRICS = ("batch_loss", "train_loss", "train_accuracy", "test_loss", "test_accuracy")
+_DEVICE: contextvars.ContextVar[str] = contextvars.ContextVar("claim_device", default="cpu")
+
+
+@contextlib.contextmanager
+def claim_device(device: str) -> Iterator[None]:
+    """Train the claim runs made inside this block on ``device`` (a ``train.device`` value)."""
+    token = _DEVICE.set(device)
+    try:
+        yield
+    finally:
+        _DEVICE.reset(token)
+
+
+def on_claim_device(config: RunConfig) -> RunConfig:
+    """``config`` with ``train.device`` set to the device of :func:`claim_device` (cpu outside)."""
+    return config.on_device(_DEVICE.get())
 
 
 def eval_every(steps: int, points: int = 20, minimum: int = 10) -> int:
@@ -95,7 +117,7 @@ def train_arm(arm: str, seed: int, config: Mapping[str, Any] | None = None, *,
     a diverged model is evaluated where it stopped and those metrics are its final ones;
     otherwise its last evaluation before the divergence stands.
     """
-    cfg = build_config(dict(config or {}), [*overrides, f"seed={int(seed)}"])
+    cfg = on_claim_device(build_config(dict(config or {}), [*overrides, f"seed={int(seed)}"]))
     rows: list[dict[str, Any]] = []
 
     def probe_callback(trainer: Trainer, step: int) -> list[dict[str, Any]]:
@@ -122,8 +144,8 @@ def train_arm(arm: str, seed: int, config: Mapping[str, Any] | None = None, *,
     final = dict(result.metrics)
     if result.status == "diverged" and evaluate_diverged:
         train_cfg = cfg.train
-        final = evaluate_splits(trainer.model, trainer.data, train_cfg.eval_batch_size,
-                                train_cfg.eval_train_examples)
+        final = evaluate_splits(trainer.model, trainer._device_data(), train_cfg.eval_batch_size,
+                                train_cfg.eval_train_examples)  # the data on the model's device
         rows += [claim_record(arm, seed, k, v, step=result.step) for k, v in final.items()]
     rows.append(claim_record(arm, seed, "diverged", float(result.status == "diverged"),
                              step=result.step))

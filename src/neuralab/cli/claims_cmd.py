@@ -11,8 +11,8 @@ import typer
 
 from neuralab.claims.labels import BUDGETS, EXECUTORS, SMOKE_SENTENCE
 from neuralab.claims.summaries import latest_claim_runs, latest_json
-from neuralab.cli.common import (JsonFlag, RunsDir, check_out_file, format_table, print_json,
-                                 store_at)
+from neuralab.cli.common import (DEVICE_HELP, JsonFlag, RunsDir, check_out_file, device_setting,
+                                 format_table, print_json, store_at)
 from neuralab.errors import ConfigError
 from neuralab.store import RunStore
 
@@ -27,6 +27,9 @@ Budget = Annotated[str, typer.Option(help=(
 Threads = Annotated[int, typer.Option(min=1, help="torch intra-op threads while claims run.")]
 Jobs = Annotated[int, typer.Option(min=1, help=(
     "Worker processes for --executor local (claims sharing runs go to one worker)."))]
+ClaimDevice = Annotated[str, typer.Option(help=(
+    f"Where the claims train: {DEVICE_HELP}. A claim that builds its models outside the "
+    "trainer says so and trains on the CPU."))]
 
 
 def _latest(store: RunStore) -> dict:
@@ -76,6 +79,8 @@ def show(
     typer.echo(f"  precondition: {d['precondition']}")
     if d.get("shared"):
         typer.echo(f"  shares its runs with other claims: {d['shared']}")
+    typer.echo("  device: " + ("trains on --device" if d.get("trains_on_device") else
+                               "the CPU only (it builds models outside the trainer)"))
     typer.echo("  thresholds: " + ", ".join(f"{k} = {v}" for k, v in d["thresholds"].items()))
     for name, budget in d["budgets"].items():
         typer.echo(f"  budget {name}: " + ", ".join(f"{k} = {v}" for k, v in budget.items()))
@@ -98,6 +103,7 @@ def run(
         help="Ray cluster address (default: start a local Ray instance).")] = None,
     threads: Threads = 1,
     jobs: Jobs = 1,
+    device: ClaimDevice = "cpu",
     runs_dir: RunsDir = None,
     json_out: JsonFlag = False,
 ) -> None:
@@ -110,21 +116,24 @@ def run(
 
     if claim_ids and all_claims:
         raise ConfigError("name claim ids or use --all, not both")
+    device = device_setting(device)
     results = run_and_print(resolve_claims(claim_ids or [], all_claims=all_claims), budget,
                             executor=executor, address=address, threads=threads,
-                            store=store_at(runs_dir), json_out=json_out, jobs=jobs)
+                            store=store_at(runs_dir), json_out=json_out, jobs=jobs, device=device)
     if any(isinstance(r, ClaimFailure) for r in results):
         raise typer.Exit(1)
 
 
 def run_and_print(ids: list[str], budget: str, *, executor: str, threads: int, store: RunStore,
-                  address: str | None = None, json_out: bool = False, jobs: int = 1) -> list:
+                  address: str | None = None, json_out: bool = False, jobs: int = 1,
+                  device: str = "cpu") -> list:
     """Run claims with progress on stderr, then print the verdict table (or JSON) on stdout."""
     from neuralab.claims.runner import (ClaimFailure, ClaimSkipped, check_options, outcome_json,
                                         run_claims)
 
     check_options(ids, budget, executor, address)
-    typer.echo(f"running {len(ids)} claim(s) at budget {budget!r}: {', '.join(ids)}", err=True)
+    on = f" on {device}" if device != "cpu" else ""
+    typer.echo(f"running {len(ids)} claim(s) at budget {budget!r}{on}: {', '.join(ids)}", err=True)
     started = time.perf_counter()
 
     def progress(claim_id: str, message: str) -> None:
@@ -140,7 +149,8 @@ def run_and_print(ids: list[str], budget: str, *, executor: str, threads: int, s
                        err=True)
 
     results = run_claims(ids, budget, store=store, executor=executor, address=address,
-                         threads=threads, progress=progress, on_done=done, jobs=jobs)
+                         threads=threads, progress=progress, on_done=done, jobs=jobs,
+                         device=device)
     wall = time.perf_counter() - started
     if json_out:
         print_json([outcome_json(r) for r in results])

@@ -20,6 +20,17 @@ RunsDir = Annotated[
                  help="Run store directory (default: ./neuralab-runs).", show_default=False),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+DEVICE_HELP = "cpu, cuda, cuda:N or auto (cuda when this machine has one, else cpu)"
+Device = Annotated[str | None, typer.Option(
+    "--device", help=f"Where to train: {DEVICE_HELP}. Default: the config's train.device (cpu).",
+    show_default=False)]
+
+
+def device_setting(device: str) -> str:
+    """``--device`` checked on this machine, as the setting to record (``auto``: cpu or cuda)."""
+    from neuralab.devices import device_name
+
+    return device_name(device, "--device")
 
 
 def store_at(runs_dir: Path | None) -> RunStore:

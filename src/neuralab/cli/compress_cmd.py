@@ -9,8 +9,14 @@ import typer
 from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
 from neuralab.errors import ConfigError
 
-Sets = Annotated[list[str] | None, typer.Option(
-    "--set", "-s", help="A hyper-parameter of the method: --set min_keep=10 (repeatable).")]
+def _sets(kind: str, example: str) -> Any:
+    return Annotated[list[str] | None, typer.Option(
+        "--set", "-s", help=f"A hyper-parameter of the method: --set {example} (repeatable; "
+                            f"`neuralab info {kind} METHOD` lists them).")]
+
+
+PruneSets = _sets("pruner", "min_keep=10")
+QuantizeSets = _sets("quantizer", "avg_bits=3 (with --method hawq)")
 Steps = Annotated[int, typer.Option(min=0, help="Fine-tuning / training steps (0: none).")]
 Seed = Annotated[int, typer.Option(min=0, help="Seed of fine-tuning and random scores.")]
 NoTiming = Annotated[bool, typer.Option("--no-timing", help="Skip the CPU latency measurement.")]
@@ -51,7 +57,7 @@ def prune(
     steps: Steps = 0,
     lr: Annotated[float, typer.Option(help="Fine-tuning learning rate (Adam).")] = 1e-3,
     rounds: Annotated[int, typer.Option(min=1, help="Rounds of the iterative schedule.")] = 3,
-    sets: Sets = None,
+    sets: PruneSets = None,
     seed: Seed = 0,
     no_timing: NoTiming = False,
     runs_dir: RunsDir = None,
@@ -72,7 +78,7 @@ def quantize(
     bits: Annotated[int | None, typer.Option(help="Bit width, for quantizers that take one.")] = None,
     steps: Steps = 0,
     lr: Annotated[float, typer.Option(help="Fine-tuning learning rate (Adam).")] = 1e-4,
-    sets: Sets = None,
+    sets: QuantizeSets = None,
     seed: Seed = 0,
     no_timing: NoTiming = False,
     runs_dir: RunsDir = None,

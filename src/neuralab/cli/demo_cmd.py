@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from neuralab.cli.claims_cmd import Budget, Jobs, Threads, run_and_print
-from neuralab.cli.common import RunsDir, store_at
+from neuralab.cli.claims_cmd import Budget, ClaimDevice, Jobs, Threads, run_and_print
+from neuralab.cli.common import RunsDir, device_setting, store_at
 from neuralab.cli.report_cmd import DEFAULT_OUT, Force, Out
 
 
@@ -27,6 +27,7 @@ def demo(
     force: Force = False,
     threads: Threads = 1,
     jobs: Jobs = DEFAULT_JOBS,
+    device: ClaimDevice = "cpu",
     runs_dir: RunsDir = None,
 ) -> None:
     """Run every claim (quick budget by default), print the verdict table, write the report.
@@ -37,11 +38,12 @@ def demo(
     from neuralab.claims.runner import ClaimFailure, resolve_claims
     from neuralab.report.site import build_report, check_out
 
+    device = device_setting(device)
     check_out(out, force)
     store = store_at(runs_dir)
     ids = resolve_claims(claim_ids or [], all_claims=not claim_ids)
     results = run_and_print(ids, budget, executor="local", threads=threads, store=store,
-                            jobs=jobs)
+                            jobs=jobs, device=device)
     index = build_report(store, out, force=force)
     typer.echo(f"report written to {index}")
     if any(isinstance(r, ClaimFailure) for r in results):

@@ -48,8 +48,20 @@ def info(
         typer.echo(f"  aliases: {', '.join(d['aliases'])}")
     if d["tags"]:
         typer.echo(f"  tags: {', '.join(d['tags'])}")
+    if d.get("arguments"):
+        typer.echo("  positional arguments (in this order):")
+        for pname, p in d["arguments"].items():
+            typer.echo(f"    {_parameter_line(pname, p)}")
+        shown = ", ".join([repr(d["kind"]), repr(d["name"]), *d["arguments"]])
+        typer.echo(f"  usage: neuralab.create({shown}, **hyper_parameters)")
     if d["hyperparameters"]:
-        typer.echo("  hyper-parameters:")
+        typer.echo("  hyper-parameters (keyword):")
         for pname, p in d["hyperparameters"].items():
-            default = "(required)" if p["required"] else f"= {p['default']!r}"
-            typer.echo(f"    {pname}: {p['type']} {default}")
+            typer.echo(f"    {_parameter_line(pname, p)}")
+
+
+def _parameter_line(name: str, p: dict) -> str:
+    """``name: type = default  (allowed: ...)``, or ``(required)`` for a parameter without one."""
+    default = "(required)" if p["required"] else f"= {p['default']!r}"
+    allowed = f"  allowed: {p['allowed']}" if p.get("allowed") else ""
+    return f"{name}: {p['type']} {default}{allowed}"

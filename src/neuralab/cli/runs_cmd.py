@@ -11,6 +11,7 @@ import typer
 from neuralab.cli.common import (JsonFlag, RunsDir, check_out_file, format_table, print_json,
                                  store_at)
 from neuralab.errors import NeuralabError
+from neuralab.store import RunInfo
 
 app = typer.Typer(help="List, show, remove recorded runs; rebuild the index.", no_args_is_help=True)
 
@@ -22,17 +23,27 @@ def list_runs(
     runs_dir: RunsDir = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """List runs, oldest first (sweep and demo members included)."""
+    """List runs, oldest first (sweep and demo members included); with --json, each run's
+    settings (its config.json) too."""
     store = store_at(runs_dir)
     runs = store.list(kind=kind, parent=None if parent is None else store.get(parent).id)
     if json_out:
-        print_json([r.to_dict() for r in runs])
+        print_json([{**r.to_dict(), "config": _config_or_none(r)} for r in runs])
         return
     rows = [(r.id, r.kind, r.status, r.step, r.parent or "", "" if r.member is None else r.member,
              _headline(r.summary), time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)))
             for r in runs]
     typer.echo(format_table(("id", "kind", "status", "step", "parent", "member", "result", "created"),
                             rows))
+
+
+def _config_or_none(run: RunInfo) -> dict | None:
+    """A run's config, or None when its config.json is missing or damaged (the list still shows
+    the run; `runs show` names the problem)."""
+    try:
+        return run.config()
+    except NeuralabError:
+        return None
 
 
 def _headline(summary: dict) -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
+from neuralab.cli.common import (Device, JsonFlag, RunsDir, device_setting, format_table, print_json,
+                                 store_at)
 
 
 def install(app: typer.Typer) -> None:
@@ -25,11 +27,13 @@ def sweep_command(
         metavar="DIR")] = None,
     address: Annotated[str | None, typer.Option(
         help="Ray cluster address (with --executor ray); default: start a local instance.")] = None,
+    device: Device = None,
     runs_dir: RunsDir = None,
     progress: Annotated[str, typer.Option(help="auto: a bar on a terminal, lines otherwise; none.")] = "auto",
     json_out: JsonFlag = False,
 ) -> None:
     """Split the sweep into populations (one architecture family each), train, record."""
+    from neuralab.devices import device_name
     from neuralab.engine.sweep import flatten_settings, load_sweep, varying_keys
     from neuralab.engine.sweep_store import run_sweep
 
@@ -40,7 +44,12 @@ def sweep_command(
     if address is not None and executor != "ray":
         raise typer.BadParameter("applies to --executor ray only", param_hint="--address")
     sets = list(overrides or []) + ([f'train.tensorboard="{tensorboard.resolve()}"'] if tensorboard else [])
+    if device is not None:
+        sets.append(f'train.device="{device_setting(device)}"')
     sweep = load_sweep(file, sets)
+    # checked before anything is recorded; auto is recorded as the device it is here
+    sweep = replace(sweep, configs=tuple(c.on_device(device_name(c.train.device))
+                                         for c in sweep.configs))
     result = run_sweep(sweep, store_at(runs_dir), executor=executor,  # type: ignore[arg-type]
                        address=address, progress=progress)
     keys = varying_keys(sweep.configs)

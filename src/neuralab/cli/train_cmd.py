@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from neuralab.cli.common import JsonFlag, RunsDir, format_table, print_json, store_at
+from neuralab.cli.common import (Device, JsonFlag, RunsDir, device_setting, format_table, print_json,
+                                 store_at)
 from neuralab.errors import NeuralabError
 
 Progress = typer.Option(help="auto: a bar on a terminal, plain lines otherwise.")
@@ -39,12 +40,14 @@ def train_command(
         metavar="DIR")] = None,
     resume_run: Annotated[str | None, typer.Option(
         "--resume", help="Continue this run id from its latest checkpoint.")] = None,
+    device: Device = None,
     runs_dir: RunsDir = None,
     progress: Annotated[str, Progress] = "auto",
     json_out: JsonFlag = False,
 ) -> None:
     """Train one model and record it in the run store."""
     from neuralab.config import load_config
+    from neuralab.devices import device_name
     from neuralab.engine.trainer import resume, train
 
     store = store_at(runs_dir)
@@ -54,7 +57,8 @@ def train_command(
                 "schedule.name": schedule, "optim.lr": lr, "train.steps": steps,
                 "train.batch_size": batch_size, "seed": seed, "name": name,
                 "train.checkpoint_every": checkpoint_every,
-                "train.tensorboard": str(tensorboard.resolve()) if tensorboard else None}
+                "train.tensorboard": str(tensorboard.resolve()) if tensorboard else None,
+                "train.device": device_setting(device) if device is not None else None}
     if resume_run is not None:  # an empty id is refused by the store, never read as "no resume"
         run = store.get(resume_run)
         given = [k for k, v in settings.items() if v is not None]
@@ -70,6 +74,7 @@ def train_command(
             settings["data.name"] = None
         sets += [f"{k}={_toml(v)}" for k, v in settings.items() if v is not None]
         cfg = load_config(config, sets)
+        cfg = cfg.on_device(device_name(cfg.train.device))  # auto: recorded as cpu or cuda
         result = train(cfg, store=store, progress=progress)  # type: ignore[arg-type]
     report(result, json_out)
 

@@ -51,10 +51,11 @@ import torch
 from neuralab.config import RunConfig
 from neuralab.data.batching import BatchPosition, StackedBatcher
 from neuralab.data.dataset import load_dataset
+from neuralab.devices import resolve_device
 from neuralab.engine.member_metrics import evaluate_members
 from neuralab.engine.metrics import record
 from neuralab.engine.stacking import build_member, population_key, stack, template_config, unstack
-from neuralab.engine.trainer import DIVERGENCE_CHECK_EVERY, resolve_device
+from neuralab.engine.trainer import DIVERGENCE_CHECK_EVERY
 from neuralab.engine.vmap_kernel import VmapKernel
 from neuralab.engine.vmap_rewrites import vmap_ready
 from neuralab.errors import NeuralabError

@@ -230,11 +230,13 @@ def run_ray(groups: Sequence[Sequence[RunConfig]], address: str | None = None,
             cpus_per_task: int = 1) -> list[list[MemberResult]]:
     """Train each population as a Ray task; a local Ray instance when ``address`` is None.
 
-    Progress is reported per finished population (``on_done``); ``on_step`` is not called.
+    Progress is reported per finished population (``on_done``); ``on_step`` is not called. A
+    population on a CUDA device asks Ray for one GPU (Ray hides the GPUs from other tasks).
     """
     with ray_session(address) as ray:
         task = ray.remote(num_cpus=cpus_per_task)(_ray_task)
-        pending = {task.remote([c.to_dict() for c in configs], cpus_per_task): g
+        pending = {task.options(num_gpus=_gpus(configs[0].train.device)).remote(
+                       [c.to_dict() for c in configs], cpus_per_task): g
                    for g, configs in enumerate(groups)}
         results: list[list[MemberResult] | None] = [None] * len(groups)
         while pending:
@@ -245,6 +247,11 @@ def run_ray(groups: Sequence[Sequence[RunConfig]], address: str | None = None,
             if on_done:
                 on_done(g, out)
         return [r for r in results if r is not None]
+
+
+def _gpus(device: str) -> int:
+    """The GPUs a Ray task training on ``device`` needs."""
+    return 1 if device.startswith("cuda") else 0
 
 
 def run_groups(groups: Sequence[Sequence[RunConfig]], executor: Executor = "local",

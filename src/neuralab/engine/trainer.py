@@ -36,6 +36,7 @@ from neuralab.components.parametrization import param_groups
 from neuralab.config import RunConfig
 from neuralab.data.batching import TensorBatcher
 from neuralab.data.dataset import Dataset, load_dataset
+from neuralab.devices import resolve_device
 from neuralab.engine import tensorboard
 from neuralab.engine.checkpoint import (latest_checkpoint, load_state, load_weights, remove_partial,
                                        save_checkpoint)
@@ -68,14 +69,6 @@ class TrainResult:
     records: list[dict[str, Any]] = field(default_factory=list)
     run_id: str | None = None
     diverged_at: int | None = None
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise NeuralabError("train.device is 'cuda' but no CUDA device is available; use 'cpu' or 'auto'")
-    return torch.device(name)
 
 
 class Trainer:

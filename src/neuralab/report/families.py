@@ -11,6 +11,7 @@ is read from the store; nothing is re-run.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,10 +65,19 @@ class RunFamily:
         return min(values) if self.headline.endswith("loss") else max(values)
 
 
+def family_groups(families: Iterable[RunFamily]) -> list[tuple[str, list[RunFamily]]]:
+    """The index's order: families grouped by name (a sweep's name, e.g. its file's), names in
+    alphabetical order, each group newest first (by creation time, then run id)."""
+    groups: dict[str, list[RunFamily]] = {}
+    for family in sorted(families, key=lambda f: (f.run.created, f.run.id), reverse=True):
+        groups.setdefault(family.name, []).append(family)
+    return sorted(groups.items())
+
+
 def collect_families(store: RunStore) -> list[RunFamily]:
     """Every sweep in ``store`` with its members, newest sweep first."""
     families = []
-    for sweep in reversed(store.list(kind="sweep")):
+    for sweep in sorted(store.list(kind="sweep"), key=lambda r: (r.created, r.id), reverse=True):
         runs = sorted(store.list(parent=sweep.id),
                       key=lambda r: (r.member is None, r.member or 0, r.id))
         configs = [_config(r) for r in runs]

@@ -46,7 +46,7 @@ from neuralab.claims.runner import latest_claim_runs
 from neuralab.engine.metrics import read_records
 from neuralab.errors import NeuralabError
 from neuralab.registry import REGISTRY
-from neuralab.report.families import RunFamily, collect_families
+from neuralab.report.families import RunFamily, collect_families, family_groups
 from neuralab.report.figures import curves_figure, interval_figure, sweep_figure, verdict_parts
 from neuralab.report.interval_strip import interval_strip
 from neuralab.report.themes import by_theme, claim_theme
@@ -190,7 +190,8 @@ def render(pages: list[ClaimPage], store: RunStore,
     sweep_figures = {f.slug: sweep_figure(f.points(), f.swept, f.headline) for f in families}
     files.update({f"figures/{slug}-sweep.png": png for slug, png in sweep_figures.items() if png})
     context = {"pages": pages, "themes": by_theme(pages, lambda p: p.theme),
-               "families": families, "store": str(store.root),
+               "families": families, "family_groups": family_groups(families),
+               "store": str(store.root),
                "built": when(time.time())}
     for ext in ("html", "md"):
         files[f"index.{ext}"] = env.get_template(f"index.{ext}").render(**context).encode()

@@ -55,6 +55,7 @@ def glorot_gain_one(model: nn.Module) -> None:
 @register("claim", "he_init_prelu", paper="Delving Deep into Rectifiers: Surpassing Human-Level "
           "Performance on ImageNet Classification", arxiv="1502.01852")
 class HeInitPrelu(Claim):
+    trains_on_device = True
     statement = ("A 30-layer plain ReLU network trains from He initialization while Xavier "
                  "initialization stalls, and PReLU trains at least as well as ReLU.")
     reference = ("Figure 3: a 30-layer plain ReLU net converges with the paper's init and does "

@@ -55,6 +55,7 @@ ARMS: dict[str, list[str]] = {
 
 @register("claim", "deeper_gnns", paper="Towards Deeper Graph Neural Networks", arxiv="2007.09296")
 class DeeperGnns(Claim):
+    trains_on_device = True
     statement = ("A plain GCN loses accuracy as it gets deeper while DAGNN's decoupled propagation "
                  "does not, and neural sheaf diffusion beats a GCN on heterophilic graphs.")
     seeds = tuple(range(5))

@@ -43,6 +43,7 @@ ARMS = {  # arm -> (baseline model, shuffled positions)
 @register("claim", "mnist1d_baselines", paper="Scaling Down Deep Learning with MNIST-1D",
           arxiv="2011.14439")
 class Mnist1dBaselines(Claim):
+    trains_on_device = True
     statement = ("On MNIST-1D a CNN beats an MLP, which beats logistic regression; on the "
                  "spatially shuffled variant the CNN loses its edge while the MLP does not.")
     reference = ("Table 1: logistic regression 32%, MLP 68%, CNN 94% test accuracy; shuffling "

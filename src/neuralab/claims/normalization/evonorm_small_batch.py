@@ -45,6 +45,7 @@ def cnn_config(norm: str, activation: str, batch_size: int, steps: int) -> dict[
 @register("claim", "evonorm_small_batch", paper="Evolving Normalization-Activation Layers",
           arxiv="2004.02967")
 class EvoNormSmallBatch(Claim):
+    trains_on_device = True
     statement = ("Going from batch size 64 to batch size 4, a BatchNorm CNN loses at least two "
                  "accuracy points more than the same CNN with EvoNorm-S0.")
     seeds = tuple(range(5))

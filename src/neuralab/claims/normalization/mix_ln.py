@@ -51,6 +51,7 @@ def gradient_cv(records: list[dict[str, Any]], arm: str, seed: int) -> float:
 @register("claim", "mix_ln", paper="Mix-LN: Unleashing the Power of Deeper Layers by Combining "
           "Pre-LN and Post-LN", arxiv="2412.13795")
 class MixLN(Claim):
+    trains_on_device = True
     statement = ("Mix-LN (Post-LN in the first quarter of the blocks, Pre-LN after) gives more "
                  "uniform per-block gradient norms than Pre-LN and Post-LN, at a validation loss "
                  "no worse than the better of the two.")

@@ -43,6 +43,7 @@ RECIPE = ["data.name=mnist1d", "optim.name=sgd", "optim.lr=0.05", "optim.momentu
 @register("claim", "nf_resnet_vs_bn", paper="Characterizing signal propagation to close the "
           "performance gap in unnormalized ResNets", arxiv="2101.08692")
 class NfResnetVsBn(Claim):
+    trains_on_device = True
     statement = ("A normalizer-free ResNet (scaled weight standardization, no normalization layers) "
                  "trains to the test accuracy of its batch-norm twin.")
     seeds = tuple(range(8))

@@ -57,6 +57,7 @@ def curve(records, arm: str, seed: int) -> list[tuple[int, float]]:
 @register("claim", "multi_sample_dropout", paper="Multi-Sample Dropout for Accelerated Training "
           "and Better Generalization", arxiv="1905.09788")
 class MultiSampleDropoutClaim(Claim):
+    trains_on_device = True
     statement = ("With 8 dropout samples an MLP reaches the final training loss of ordinary "
                  "dropout in at most 90% of the steps.")
     seeds = (0, 1, 2, 3, 4)

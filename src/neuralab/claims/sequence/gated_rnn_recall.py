@@ -45,6 +45,7 @@ ARMS = {
 @register("claim", "gated_rnn_recall", paper="Gated recurrent neural networks discover attention",
           arxiv="2309.01775")
 class GatedRNNRecall(Claim):
+    trains_on_device = True
     statement = ("On associative recall a gated linear RNN reaches the accuracy of softmax "
                  "attention, while the same RNN without multiplicative gating does not.")
     reference = ("RNNs with linear recurrences and multiplicative gating implement linear "

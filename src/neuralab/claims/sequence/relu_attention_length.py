@@ -40,6 +40,7 @@ ARMS = {
 @register("claim", "relu_attention_length", paper="Replacing softmax with ReLU in Vision "
           "Transformers", arxiv="2309.08586")
 class ReLUAttentionLength(Claim):
+    trains_on_device = True
     statement = ("Attention with ReLU weights divided by the sequence length reaches the test "
                  "accuracy of softmax attention on a small sequence classification task.")
     reference = ("ReLU-attention divided by sequence length approaches or matches softmax "

@@ -39,6 +39,7 @@ ARMS = {"forward": "false", "reversed": "true"}
 @register("claim", "reversed_source", paper="Sequence to Sequence Learning with Neural Networks",
           arxiv="1409.3215")
 class ReversedSource(Claim):
+    trains_on_device = True
     statement = ("An LSTM encoder-decoder trained for the same number of steps translates better "
                  "when it reads the source sentence in reverse.")
     reference = ("Reversing the source: test perplexity 5.8 -> 4.7 and BLEU 25.9 -> 30.6 on "

@@ -96,3 +96,18 @@ def test_member_postfix_means_over_members():
     shown = member_postfix([{"batch_loss": 1.0, "test_accuracy": 0.5},
                             {"batch_loss": 3.0, "test_accuracy": 0.7}], 2)
     assert shown == pytest.approx({"active": 2, "loss": 2.0, "test_accuracy": 0.6})
+
+
+def test_report_building_off_a_terminal_prints_progress_lines(monkeypatch, capsys, tmp_path):
+    from neuralab.report.site import build_report
+    from neuralab.store import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    train(tiny(steps=5), store=store, progress="none")
+    monkeypatch.setattr(progress, "LINE_EVERY", 0.0)
+    build_report(store, tmp_path / "site")
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) > 10 and err[0].startswith("[report] 1/") and " pages (" in err[0]
+    assert err[-1].split()[1].split("/")[0] == err[-1].split()[1].split("/")[1]  # n == total
+    build_report(store, tmp_path / "site", progress="none")
+    assert capsys.readouterr().err == ""

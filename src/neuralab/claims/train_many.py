@@ -28,7 +28,7 @@ def train_many(configs: Sequence[RunConfig]) -> list[MemberResult]:
     configs = [on_claim_device(c) for c in configs]
     results: list[MemberResult | None] = [None] * len(configs)
     for group in split_populations(configs):
-        for i, result in zip(group, train_population([configs[i] for i in group])):
+        for i, result in zip(group, train_population([configs[i] for i in group], progress="none")):
             results[i] = result
     assert all(r is not None for r in results)
     return results  # type: ignore[return-value]

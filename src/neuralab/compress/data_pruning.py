@@ -74,7 +74,7 @@ def score_examples(configs: Sequence[RunConfig], *, score: str = "el2n") -> torc
     data = load_dataset(configs[0].data.name, **configs[0].data.params)
     if data.spec.task != "classification":
         raise NeuralabError("data pruning scores need a classification task")
-    results = train_population(configs)
+    results = train_population(configs, progress="none")
     diverged = [r.index for r in results if r.status != "completed"]
     if diverged:
         raise NeuralabError(f"scoring runs {diverged} diverged; lower their learning rate")

@@ -26,6 +26,7 @@ from neuralab.data.dataset import Dataset
 from neuralab.engine.metrics import loss_fn
 from neuralab.errors import NeuralabError
 from neuralab.optim.build import make_optimizer, make_schedule
+from neuralab.progress import Mode, ProgressBar
 from neuralab.seed import derive_seed
 
 # loss(outputs, targets, batch indices into the training set) -> scalar
@@ -36,11 +37,12 @@ def fit(model: nn.Module, data: Dataset, *, steps: int, lr: float = 1e-3, batch_
         optimizer: str = "adam", optimizer_params: dict[str, Any] | None = None,
         schedule: str = "constant", seed: int = 0, loss: Loss | None = None,
         indices: torch.Tensor | None = None,
-        after_step: Callable[[int], None] | None = None) -> nn.Module:
+        after_step: Callable[[int], None] | None = None, progress: Mode = "none") -> nn.Module:
     """Train ``model`` in place for ``steps`` steps and return it (left in eval mode).
 
     ``indices`` restricts training to those examples of ``data.x_train``; ``loss`` replaces the
-    task loss; ``after_step(step)`` runs after each update (``step`` counts from 1).
+    task loss; ``after_step(step)`` runs after each update (``step`` counts from 1);
+    ``progress`` shows the steps and the batch loss on stderr (:mod:`neuralab.progress`).
     """
     if steps < 0:
         raise NeuralabError(f"steps must be >= 0, got {steps}")
@@ -51,7 +53,8 @@ def fit(model: nn.Module, data: Dataset, *, steps: int, lr: float = 1e-3, batch_
     opt = make_optimizer(optimizer, model.parameters(), {"lr": lr, **(optimizer_params or {})})
     factor = make_schedule(schedule, steps)
     model.train()
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), ProgressBar(steps, desc="fine-tune",
+                                                        mode=progress) as bar:
         torch.manual_seed(derive_seed(seed, "dropout"))
         for step in range(steps):
             for group in opt.param_groups:
@@ -60,7 +63,8 @@ def fit(model: nn.Module, data: Dataset, *, steps: int, lr: float = 1e-3, batch_
             out = model(data.x_train[idx])
             y = data.y_train[idx]
             value = loss(out, y, idx) if loss is not None else loss_fn(data.spec, out, y)
-            if not math.isfinite(float(value.detach())):
+            loss_value = float(value.detach())
+            if not math.isfinite(loss_value):
                 raise NeuralabError(f"training diverged at step {step} (non-finite loss); "
                                     "lower the learning rate")
             opt.zero_grad(set_to_none=True)
@@ -68,4 +72,6 @@ def fit(model: nn.Module, data: Dataset, *, steps: int, lr: float = 1e-3, batch_
             opt.step()
             if after_step is not None:
                 after_step(step + 1)
+            bar.update(1)
+            bar.show(loss=loss_value)
     return model.eval()

@@ -36,6 +36,7 @@ from neuralab.engine.checkpoint import save_checkpoint
 from neuralab.engine.metrics import RecordLog, record
 from neuralab.engine.run_model import load_run_model
 from neuralab.errors import NeuralabError
+from neuralab.progress import Mode
 from neuralab.registry import REGISTRY
 from neuralab.store import RunInfo, RunStore
 
@@ -102,8 +103,9 @@ def check_finetuning(steps: int, lr: float) -> None:
 def prune_run(store: RunStore, run_id: str, *, method: str, sparsity_target: float,
               params: dict[str, Any] | None = None, schedule: Schedule = "oneshot",
               steps: int = 0, lr: float = 1e-3, rounds: int = 3, seed: int = 0,
-              timing: bool = True) -> Compressed:
-    """Prune run ``run_id`` with the registered ``method`` into a new ``prune`` run."""
+              timing: bool = True, progress: Mode = "auto") -> Compressed:
+    """Prune run ``run_id`` with the registered ``method`` into a new ``prune`` run; the
+    fine-tuning steps show ``progress`` on stderr (:mod:`neuralab.progress`)."""
     if schedule not in SCHEDULES:
         raise NeuralabError(f"unknown schedule {schedule!r} (known: {', '.join(SCHEDULES)})")
     if rounds < 1:
@@ -124,9 +126,9 @@ def prune_run(store: RunStore, run_id: str, *, method: str, sparsity_target: flo
     if pruner.structured:
         model, model_section = pruner.prune(model, data.spec, data, name=config.model.name,
                                             params=model_section)
-        fit(model, data, steps=steps, lr=lr, seed=seed)
+        fit(model, data, steps=steps, lr=lr, seed=seed, progress=progress)
     else:
-        model = _unstructured(model, data, pruner, schedule, steps, lr, rounds, seed)
+        model = _unstructured(model, data, pruner, schedule, steps, lr, rounds, seed, progress)
     after = measure(model, data, timing=timing)
     layers = ([] if pruner.structured else
               [record(None, 0, "sparsity", v, layer=k) for k, v in sparsity(model).items()])
@@ -139,17 +141,18 @@ def prune_run(store: RunStore, run_id: str, *, method: str, sparsity_target: flo
 
 
 def _unstructured(model: nn.Module, data: Dataset, pruner: MaskPruner, schedule: str, steps: int,
-                  lr: float, rounds: int, seed: int) -> nn.Module:
+                  lr: float, rounds: int, seed: int, progress: Mode) -> nn.Module:
     if schedule == "oneshot":
         pruner.apply(model, data, seed=seed)
-        return fit(model, data, steps=steps, lr=lr, seed=seed)
+        return fit(model, data, steps=steps, lr=lr, seed=seed, progress=progress)
     if schedule == "gradual":
         end = max(1, round(0.75 * steps))
         callback = GradualPruning(pruner, model, start=0, end=end, every=max(1, end // 10),
                                   data=data, seed=seed)
-        return fit(model, data, steps=steps, lr=lr, seed=seed, after_step=callback)
+        return fit(model, data, steps=steps, lr=lr, seed=seed, after_step=callback,
+                   progress=progress)
     iterative_pruning(model, data, pruner, rounds=rounds, steps=steps, seed=seed,
-                      pretrained=True, fit_options={"lr": lr})
+                      pretrained=True, fit_options={"lr": lr, "progress": progress})
     return model.eval()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +98,15 @@ def _loss_count(spec: DataSpec, outputs: torch.Tensor, targets: torch.Tensor) ->
     if spec.task == "regression":
         return outputs.numel()
     return int(targets.shape[0])
+
+
+HEADLINE_METRICS = ("test_accuracy", "test_loss")
+
+
+def headline_metric(metrics: Sequence[Mapping[str, Any]]) -> str:
+    """The metric that tables of sweep members and progress bars lead with: test accuracy when
+    some of ``metrics`` has it, else test loss."""
+    return next((m for m in HEADLINE_METRICS if any(m in x for x in metrics)), HEADLINE_METRICS[-1])
 
 
 def evaluate_splits(model: nn.Module, data: Dataset, batch_size: int,

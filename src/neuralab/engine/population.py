@@ -53,12 +53,13 @@ from neuralab.data.batching import BatchPosition, StackedBatcher
 from neuralab.data.dataset import load_dataset
 from neuralab.devices import resolve_device
 from neuralab.engine.member_metrics import evaluate_members
-from neuralab.engine.metrics import record
+from neuralab.engine.metrics import headline_metric, record
 from neuralab.engine.stacking import build_member, population_key, stack, template_config, unstack
 from neuralab.engine.trainer import DIVERGENCE_CHECK_EVERY
 from neuralab.engine.vmap_kernel import VmapKernel
 from neuralab.engine.vmap_rewrites import vmap_ready
 from neuralab.errors import NeuralabError
+from neuralab.progress import Mode, ProgressBar, resolve_mode
 from neuralab.models.base import Model, build_model
 from neuralab.optim.batched import OPTIMIZERS, BatchedOptimizer
 from neuralab.optim.build import make_schedule
@@ -361,30 +362,41 @@ class Population:
         columns = {k: v.tolist() for k, v in out.items()}
         return [{k: col[i] for k, col in columns.items()} for i in range(self.n)]
 
-    def _record_eval(self) -> None:
+    def _record_eval(self) -> list[dict[str, float]]:
+        """Evaluate and record every active member; returns their metrics."""
         evals = self.evaluate()  # checks divergence first: the loss sums may be replayed
         batch_loss = (self._loss_sum / max(1, self._loss_count)).tolist()
+        shown = []
         for i in range(self.n):
             if not self.active_flags[i]:
                 continue
             metrics = {"batch_loss": batch_loss[i], "lr_factor": self._factors[i], **evals[i]}
             self.records[i].extend(record(None, self.step, k, v, member=i) for k, v in metrics.items())
             self.last_metrics[i] = evals[i]
+            shown.append(metrics)
         self._loss_sum.zero_()
         self._loss_count = 0
+        return shown
 
     # -- the loop -----------------------------------------------------------------------------
-    def fit(self, on_step: Callable[[int], None] | None = None) -> list[MemberResult]:
-        """Train every member to ``train.steps``; ``on_step(k)`` reports k more member-steps."""
+    def fit(self, on_step: Callable[[int], None] | None = None,
+            progress: Mode = "none") -> list[MemberResult]:
+        """Train every member to ``train.steps``; ``on_step(k)`` reports k more member-steps.
+
+        ``progress`` (``auto``, ``bar``, ``lines``, ``none``; see :mod:`neuralab.progress`)
+        shows the steps on stderr, with the members' mean loss and headline metric."""
         total, every = self.train_settings.steps, self.train_settings.eval_every
         start = time.perf_counter() - self.elapsed
-        while self.step < total and self._n_active:
-            before = self._n_active
-            self.train_step()
-            if self.step == total or (every and self.step % every == 0):
-                self._record_eval()
-            if on_step is not None:
-                on_step(before)
+        with ProgressBar(total, desc=f"population of {self.n}", mode=progress,
+                         initial=self.step) as bar:
+            while self.step < total and self._n_active:
+                before = self._n_active
+                self.train_step()
+                bar.update(1)
+                if self.step == total or (every and self.step % every == 0):
+                    bar.show(**member_postfix(self._record_eval(), self._n_active))
+                if on_step is not None:
+                    on_step(before)
         self.elapsed = time.perf_counter() - start
         if on_step is not None and self.step < total:
             on_step(0)
@@ -427,9 +439,22 @@ class Population:
         return vk.capture(x.to(self.device), None if y is None else y.to(self.device), points)
 
 
+def member_postfix(metrics: Sequence[dict[str, float]], active: int) -> dict[str, float]:
+    """A population's progress values: active members, their mean batch loss and mean headline
+    metric (test accuracy, else test loss)."""
+    shown: dict[str, float] = {"active": active}
+    headline = headline_metric(metrics)
+    for name, key in (("loss", "batch_loss"), (headline, headline)):
+        values = [m[key] for m in metrics if key in m and math.isfinite(m[key])]
+        if values:
+            shown[name] = sum(values) / len(values)
+    return shown
+
+
 def train_population(configs: Sequence[RunConfig], *, kernel: Kernel = "auto",
                      compute_dtype: torch.dtype = torch.float32, compile: bool = False,
-                     on_step: Callable[[int], None] | None = None) -> list[MemberResult]:
+                     on_step: Callable[[int], None] | None = None,
+                     progress: Mode = "auto") -> list[MemberResult]:
     """Train ``configs`` as one population; one :class:`MemberResult` per config, in order.
 
     ``kernel``: "mlp" (hand-written batched matmuls; plain MLPs), "vmap" (any model) or "auto"
@@ -437,7 +462,9 @@ def train_population(configs: Sequence[RunConfig], *, kernel: Kernel = "auto",
     bfloat16 against float32 weights (members then no longer equal their float32 single runs).
     ``compile=True`` runs the MLP kernel's forward and backward through ``torch.compile``
     (members then equal their single runs to float32 tolerance, not bit for bit; see
-    ``MLPKernel``); off by default.
+    ``MLPKernel``); off by default. ``progress``: ``auto`` (default) shows the steps on stderr,
+    a bar on a terminal and a line every 10 s otherwise; ``none`` is silent.
     """
+    resolve_mode(progress)  # a bad mode is refused before anything is built
     return Population(configs, kernel=kernel, compute_dtype=compute_dtype,
-                      compile=compile).fit(on_step=on_step)
+                      compile=compile).fit(on_step=on_step, progress=progress)

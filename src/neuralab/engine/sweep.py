@@ -37,6 +37,7 @@ from typing import Any, Literal
 
 from neuralab.config import (RunConfig, apply_overrides, build_config, read_config_text,
                              read_toml)
+from neuralab.engine.metrics import HEADLINE_METRICS, headline_metric  # noqa: F401 (re-exported)
 from neuralab.engine.population import MemberResult, Population
 from neuralab.engine.stacking import population_key
 from neuralab.errors import ConfigError, NeuralabError
@@ -163,15 +164,6 @@ def varying_settings(tables: Sequence[Mapping[str, Any]]) -> list[str]:
     flat = [flatten_settings(t) for t in tables]
     keys = sorted({k for f in flat for k in f})
     return [k for k in keys if len({json.dumps(f.get(k), default=str) for f in flat}) > 1]
-
-
-HEADLINE_METRICS = ("test_accuracy", "test_loss")
-
-
-def headline_metric(metrics: Sequence[Mapping[str, Any]]) -> str:
-    """The metric that tables of sweep members lead with: test accuracy when some member has it,
-    else test loss."""
-    return next((m for m in HEADLINE_METRICS if any(m in x for x in metrics)), HEADLINE_METRICS[-1])
 
 
 # -- executors ---------------------------------------------------------------------------------

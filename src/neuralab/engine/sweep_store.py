@@ -19,7 +19,6 @@ members ``failed``; the sweep then ends ``failed`` too. A sweep any of whose mem
 from __future__ import annotations
 
 import contextlib
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from neuralab.engine.checkpoint import save_weights
 from neuralab.engine.metrics import RecordLog
 from neuralab.engine.population import MemberResult, check_population
 from neuralab.engine.sweep import Executor, Sweep, run_groups, split_populations
+from neuralab.progress import ProgressBar, resolve_mode
 from neuralab.run_lock import RunLock
 from neuralab.store import RunInfo, RunStore
 
@@ -71,6 +71,7 @@ def run_sweep(sweep: Sweep, store: RunStore | None = None, *, executor: Executor
               address: str | None = None, progress: str = "auto",
               on_population: Callable[[int, list[MemberResult]], None] | None = None) -> SweepResult:
     """Train every member of ``sweep`` (one population per architecture family); record it."""
+    resolve_mode(progress)
     configs = list(sweep.configs)
     populations = split_populations(configs, sweep.max_members)
     groups = [[configs[i] for i in p] for p in populations]
@@ -83,7 +84,8 @@ def run_sweep(sweep: Sweep, store: RunStore | None = None, *, executor: Executor
             for i, cfg in enumerate(configs):
                 runs[i] = store.create(cfg.to_dict(), kind="train", name=cfg.name or cfg.model.name,
                                        parent=sweep_run.id, member=i)
-        bar = _bar(progress, sum(c.train.steps for c in configs), sweep_run.id if sweep_run else sweep.name)
+        bar = ProgressBar(sum(c.train.steps for c in configs), mode=progress, unit="member-step",
+                          desc=sweep_run.id if sweep_run else sweep.name)
         reported = [0] * len(groups)
         current = {"g": 0}
         results: list[MemberResult | None] = [None] * len(configs)
@@ -91,13 +93,11 @@ def run_sweep(sweep: Sweep, store: RunStore | None = None, *, executor: Executor
 
         def on_step(k: int) -> None:
             reported[current["g"]] += k
-            if bar is not None:
-                bar.update(k)
+            bar.update(k)
 
         def on_done(g: int, out: list[MemberResult]) -> None:
             expected = sum(c.train.steps for c in groups[g])
-            if bar is not None:
-                bar.update(expected - reported[g])
+            bar.update(expected - reported[g])
             current["g"] = g + 1
             for local, result in zip(populations[g], out):
                 result.index = local
@@ -105,11 +105,9 @@ def run_sweep(sweep: Sweep, store: RunStore | None = None, *, executor: Executor
                 run = runs[local]
                 if store is not None and run is not None:
                     record_member(store, run, result)
-            if bar is None and progress != "none":
-                done = sum(r is not None for r in results)
-                print(f"[{sweep.name}] population {g + 1}/{len(groups)} done: {len(out)} members "
-                      f"({done}/{len(configs)})  {time.perf_counter() - start:.1f}s",
-                      file=sys.stderr, flush=True)
+            done = sum(r is not None for r in results)
+            bar.write(f"[{sweep.name}] population {g + 1}/{len(groups)} done: {len(out)} members "
+                      f"({done}/{len(configs)})  {time.perf_counter() - start:.1f}s")
             if on_population:
                 on_population(g, out)
 
@@ -124,8 +122,7 @@ def run_sweep(sweep: Sweep, store: RunStore | None = None, *, executor: Executor
                 store.update(sweep_run.id, status=status)
             raise
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
         seconds = time.perf_counter() - start
         members = [r for r in results if r is not None]
         summary = _summary(members, len(groups), seconds)
@@ -135,10 +132,3 @@ def run_sweep(sweep: Sweep, store: RunStore | None = None, *, executor: Executor
         return SweepResult(sweep_run.id if sweep_run else None, members,
                            [r.id if r else None for r in runs], populations, seconds, summary)
 
-
-def _bar(progress: str, total: int, label: str):
-    if progress == "none" or (progress == "auto" and not sys.stderr.isatty()) or progress == "lines":
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=label, unit="member-step", dynamic_ncols=True)

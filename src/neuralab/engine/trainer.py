@@ -27,7 +27,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import nn
@@ -40,10 +40,11 @@ from neuralab.devices import resolve_device
 from neuralab.engine import tensorboard
 from neuralab.engine.checkpoint import (latest_checkpoint, load_state, load_weights, remove_partial,
                                        save_checkpoint)
-from neuralab.engine.metrics import RecordLog, evaluate_splits, loss_fn, record
+from neuralab.engine.metrics import RecordLog, evaluate_splits, headline_metric, loss_fn, record
 from neuralab.errors import NeuralabError
 from neuralab.models.base import Model, build_model
 from neuralab.optim.build import make_optimizer, make_schedule
+from neuralab.progress import Mode, ProgressBar, resolve_mode
 from neuralab.run_lock import RunLock
 from neuralab.seed import derive_seed
 from neuralab.store import RunInfo, RunStore
@@ -53,7 +54,7 @@ from neuralab.store import RunInfo, RunStore
 # steps late, and stops the run (freezes the member) at its own step.
 DIVERGENCE_CHECK_EVERY = 50
 
-Progress = Literal["auto", "bar", "lines", "none"]
+Progress = Mode  # auto (a bar on a terminal, lines otherwise), bar, lines, none
 EvalCallback = Callable[["Trainer", int], "Sequence[dict[str, Any]] | None"]
 
 
@@ -79,6 +80,7 @@ class Trainer:
                  data: Dataset | None = None):
         self.config = config
         self.store, self.run = store, run
+        resolve_mode(progress)  # a bad mode is refused before anything is built
         self.progress = progress
         self.callbacks = list(callbacks)
         self.device = resolve_device(config.train.device)
@@ -196,7 +198,7 @@ class Trainer:
     def _loop(self, total: int) -> tuple[str, int | None]:
         cfg = self.config.train
         self.model.train()
-        bar = self._bar(total)
+        bar = ProgressBar(total, desc=self.run_id or "train", mode=self.progress, initial=self.step)
         start = time.perf_counter() - self.elapsed
         try:
             while self.step < total:
@@ -206,16 +208,14 @@ class Trainer:
                 factor = self.schedule(self.step)
                 if not self._train_step(factor, check=not late):
                     return self._diverged(start)
-                if bar is not None:
-                    bar.update(1)
+                bar.update(1)
                 due_eval = self.step == total or (cfg.eval_every and self.step % cfg.eval_every == 0)
                 due_save = self.step == total or (cfg.checkpoint_every
                                                   and self.step % cfg.checkpoint_every == 0)
                 if late and (due_eval or due_save or self.step % self.check_every == 0):
                     before = self.step
                     diverged = not self._check_divergence()
-                    if bar is not None:
-                        bar.update(self.step - before)
+                    bar.update(self.step - before)
                     if diverged:
                         return self._diverged(start)
                 if due_eval:
@@ -225,8 +225,7 @@ class Trainer:
                     self.elapsed = time.perf_counter() - start
                     self.save()
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
         self.elapsed = time.perf_counter() - start
         return "completed", None
 
@@ -315,7 +314,7 @@ class Trainer:
         return Dataset(d.name, d.spec, self.x_train, self.y_train, d.x_test.to(self.device),
                        d.y_test.to(self.device), d.description, d.classes, d.params)
 
-    def _evaluate(self, factor: float, bar: Any, total: int) -> None:
+    def _evaluate(self, factor: float, bar: ProgressBar, total: int) -> None:
         cfg = self.config.train
         metrics = {"batch_loss": float(self._loss_total) / max(1, self._loss_steps),
                    "lr_factor": factor}
@@ -327,26 +326,19 @@ class Trainer:
         for callback in self.callbacks:
             rows.extend(callback(self, self.step) or [])
         self.log.extend(rows)
-        shown = {k: v for k, v in metrics.items() if k != "lr_factor"}
-        if bar is not None:
-            bar.set_postfix({k: f"{v:.4g}" for k, v in shown.items()}, refresh=False)
-        elif self._mode() == "lines":
-            text = "  ".join(f"{k} {v:.4g}" for k, v in shown.items())
-            print(f"[{self.run_id or 'run'}] step {self.step}/{total}  {text}  ({self.elapsed:.1f}s)",
-                  file=sys.stderr, flush=True)
+        bar.show(**bar_postfix(metrics))
+        text = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items() if k != "lr_factor")
+        bar.write(f"[{self.run_id or 'run'}] step {self.step}/{total}  {text}  ({self.elapsed:.1f}s)")
 
-    def _mode(self) -> str:
-        if self.progress != "auto":
-            return self.progress
-        return "bar" if sys.stderr.isatty() else "lines"
 
-    def _bar(self, total: int) -> Any:
-        if self._mode() != "bar":
-            return None
-        from tqdm.auto import tqdm
-
-        return tqdm(total=total, initial=self.step, desc=self.run_id or "train", leave=False,
-                    dynamic_ncols=True)
+def bar_postfix(metrics: dict[str, float]) -> dict[str, float]:
+    """What the progress bar shows after the step count: the batch loss and the headline metric
+    (test accuracy, else test loss); evaluation lines carry every metric."""
+    shown = {"loss": metrics.get("batch_loss")}
+    headline = headline_metric([metrics])
+    if headline in metrics:
+        shown[headline] = metrics[headline]
+    return {k: v for k, v in shown.items() if v is not None}
 
 
 def train(config: RunConfig, *, store: RunStore | None = None, progress: Progress = "auto",

@@ -45,6 +45,7 @@ from neuralab.atomic import atomic_write_bytes, check_writable
 from neuralab.claims.runner import latest_claim_runs
 from neuralab.engine.metrics import read_records
 from neuralab.errors import NeuralabError
+from neuralab.progress import Mode, ProgressBar
 from neuralab.registry import REGISTRY
 from neuralab.report.families import RunFamily, collect_families, family_groups
 from neuralab.report.figures import curves_figure, interval_figure, sweep_figure, verdict_parts
@@ -179,15 +180,20 @@ def draw(page: ClaimPage) -> dict[str, bytes]:
     return {f"figures/{page.slug}-{name}.png": png for name, png in page.figures.items()}
 
 
-def render(pages: list[ClaimPage], store: RunStore,
-           families: list[RunFamily] | None = None) -> dict[str, bytes]:
-    """Every file of the report, by relative path."""
+def render(pages: list[ClaimPage], store: RunStore, families: list[RunFamily] | None = None,
+           bar: ProgressBar | None = None) -> dict[str, bytes]:
+    """Every file of the report, by relative path; ``bar`` counts the claims and sweeps drawn."""
     env = environment()
     families = families or []
+    bar = bar or ProgressBar(len(pages) + len(families), desc="report", mode="none")
     files: dict[str, bytes] = {"style.css": env.get_template("style.css").render().encode()}
     for page in pages:
         files.update(draw(page))
-    sweep_figures = {f.slug: sweep_figure(f.points(), f.swept, f.headline) for f in families}
+        bar.update(1)
+    sweep_figures = {}
+    for f in families:
+        sweep_figures[f.slug] = sweep_figure(f.points(), f.swept, f.headline)
+        bar.update(1)
     files.update({f"figures/{slug}-sweep.png": png for slug, png in sweep_figures.items() if png})
     context = {"pages": pages, "themes": by_theme(pages, lambda p: p.theme),
                "families": families, "family_groups": family_groups(families),
@@ -239,15 +245,20 @@ def _is_report(path: Path) -> bool:
     return all((path / name).is_file() for name in REPORT_FILES)
 
 
-def build_report(store: RunStore, out: str | Path = DEFAULT_OUT, *, force: bool = False) -> Path:
+def build_report(store: RunStore, out: str | Path = DEFAULT_OUT, *, force: bool = False,
+                 progress: Mode = "auto") -> Path:
     """Write the report for ``store`` into ``out``; returns the path of ``index.html``.
 
-    ``out`` is checked by :func:`check_out` (``force`` allows a non-empty directory)."""
+    ``out`` is checked by :func:`check_out` (``force`` allows a non-empty directory).
+    ``progress`` (:mod:`neuralab.progress`) counts the claims and sweeps drawn on stderr: a bar
+    on a terminal, a line every 10 s otherwise (``auto``), or nothing (``none``)."""
     out = check_out(out, force)
     if not store.exists:
         raise NeuralabError(f"no run store at {str(store.root)!r}; run claims first "
                             "(neuralab claims run --all) or pass --runs-dir")
-    files = render(collect(store), store, collect_families(store))
+    pages, families = collect(store), collect_families(store)
+    with ProgressBar(len(pages) + len(families), desc="report", unit="page", mode=progress) as bar:
+        files = render(pages, store, families, bar)
     for rel, data in files.items():
         atomic_write_bytes(out / rel, data)
     return out / "index.html"

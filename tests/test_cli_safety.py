@@ -76,7 +76,7 @@ def test_two_resumes_of_one_run_at_once_train_it_once(tmp_path):
             raise KeyboardInterrupt
 
     overrides = ["data.name=xor_clusters", "model.width=8", "train.steps=3000",
-                 "train.eval_every=100", "train.checkpoint_every=100"]
+                 "train.eval_every=100", "train.checkpoint_every=50"]  # saved at 50
     with pytest.raises(KeyboardInterrupt):
         train(build_config(overrides=overrides), store=RunStore(runs), progress="none",
               callbacks=[stop])

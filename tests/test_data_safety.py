@@ -127,7 +127,7 @@ def test_latest_json_must_point_inside_its_run(tmp_path):
 def test_resume_of_a_run_held_by_a_live_process_is_refused_and_a_dead_ones_lock_taken_over(
         runs_dir, lock_holder):
     store = RunStore(runs_dir)
-    run = _stopped_run(store, XOR + ["train.checkpoint_every=20"], stop_at=20)
+    run = _stopped_run(store, XOR + ["train.checkpoint_every=10"], stop_at=20)  # saved at 10
     holder = lock_holder(run.path)
     with pytest.raises(RunInUseError, match=f"run {run.id} is in use by process {holder.pid} on"):
         resume(store, run.id, progress="none")

@@ -2,6 +2,9 @@
 
 A reader (or a run killed mid-write) sees either the old file or the new one, never half of one.
 :func:`check_writable` tells, before anything is written, whether a path can be written at all.
+Files and directories get the modes ``open`` and ``mkdir`` would give them (0666 / 0777 less the
+process's umask), not the private 0600 / 0700 of :mod:`tempfile`, so that what one user writes
+(reports, configs, checkpoints) others can read where the umask allows.
 """
 
 from __future__ import annotations
@@ -60,13 +63,31 @@ def fsync_dir(path: str | Path) -> None:
         os.close(fd)
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it where the OS tells (Linux's
+    ``/proc/self/status``), else by setting and restoring it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces ``target`` atomically."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    try:
+        os.fchmod(fd, 0o666 & ~current_umask())  # as open() would create it
+    finally:
+        os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
@@ -104,11 +125,14 @@ def atomic_dir(target: str | Path) -> Iterator[Path]:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    os.chmod(tmp, 0o777 & ~current_umask())  # as mkdir() would create it
     try:
         yield tmp
+        file_mode = 0o666 & ~current_umask()
         for f in tmp.iterdir():
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
+                os.fchmod(fh.fileno(), file_mode)  # some writers (safetensors) make them 0600
         fsync_dir(tmp)
         if target.exists():
             shutil.rmtree(target)

@@ -98,7 +98,9 @@ class TrainSettings(BaseModel):
     eval_train_examples: int = Field(2048, ge=0, description="train examples used for train metrics")
     grad_clip: float | None = Field(None, gt=0)
     init_scale: float = Field(1.0, gt=0, description="multiplies the initial layer weights")
-    checkpoint_every: int = Field(0, ge=0, description="0: checkpoint only at the end")
+    checkpoint_every: int = Field(1000, ge=0, description=(
+        "checkpoint every N steps of a recorded run, besides at the end and at Ctrl-C / SIGTERM "
+        "(0: only then)"))
     keep_checkpoints: int = Field(2, ge=1)
     device: str = Field("cpu", description=f"one of {DEVICES}")
     tensorboard: bool | str = Field(False, description="true: event files in the run's directory; "

@@ -14,6 +14,7 @@ from typer._click import exceptions as click  # typer's own copy of click's exce
 from neuralab.cli import (claims_cmd, compress_cmd, data_cmd, demo_cmd, probe_cmd, registry_cmd,
                           report_cmd, runs_cmd, sweep_cmd, train_cmd)
 from neuralab.errors import NeuralabError
+from neuralab.interrupts import TrainingInterrupted
 
 app = typer.Typer(
     name="neuralab",
@@ -74,6 +75,9 @@ def main(argv: list[str] | None = None) -> None:
     except NeuralabError as exc:
         print(f"error: {one_line(str(exc))}", file=sys.stderr)
         sys.exit(2)
+    except TrainingInterrupted as exc:  # Ctrl-C / SIGTERM: a checkpoint was saved
+        print(one_line(str(exc)), file=sys.stderr)
+        sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)  # like click's standalone mode: always exit
 
 

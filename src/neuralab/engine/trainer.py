@@ -9,7 +9,9 @@ evaluate on the train subset and the test set. Every random draw is derived from
 checkpoints hold the optimizer, the RNG state and the data position, and a resumed run ends with
 exactly the weights of an uninterrupted one — at the same torch thread count, which the checkpoint
 records (a resume with another count warns on stderr). A non-finite loss stops the run, marked
-``diverged`` at that step. The process training a run holds its lock (:mod:`neuralab.run_lock`):
+``diverged`` at that step. Ctrl-C or SIGTERM stops a recorded run between two steps with a
+checkpoint (:mod:`neuralab.interrupts`), from which ``resume`` continues bit-exactly; a
+run with no checkpoint is not resumed (it is started again). The process training a run holds its lock (:mod:`neuralab.run_lock`):
 a second ``resume`` of the same run is refused while the first is alive.
 
     from neuralab.config import load_config
@@ -27,6 +29,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -41,6 +44,7 @@ from neuralab.engine import tensorboard
 from neuralab.engine.checkpoint import (latest_checkpoint, load_state, load_weights, remove_partial,
                                        save_checkpoint)
 from neuralab.engine.metrics import RecordLog, evaluate_splits, headline_metric, loss_fn, record
+from neuralab.interrupts import StopRequests, TrainingInterrupted
 from neuralab.errors import NeuralabError
 from neuralab.models.base import Model, build_model
 from neuralab.optim.build import make_optimizer, make_schedule
@@ -129,16 +133,18 @@ class Trainer:
             state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
         return state
 
-    def save(self) -> None:
+    def save(self) -> Path | None:
+        """Checkpoint the run at its current step (None when it is not recorded in a store)."""
         if self.run is None:
-            return
+            return None
         if not self.run.path.is_dir():  # removed under us: never re-create a deleted run
             raise NeuralabError(f"run {self.run.id} was removed while training "
                                 f"(no directory {str(self.run.path)!r})")
-        save_checkpoint(self.run.checkpoints, self.step, self.model, self.state_dict(),
-                        keep=self.config.train.keep_checkpoints)
+        path = save_checkpoint(self.run.checkpoints, self.step, self.model, self.state_dict(),
+                               keep=self.config.train.keep_checkpoints)
         if self.store:
             self.store.update(self.run.id, step=self.step)
+        return path
 
     def restore(self) -> bool:
         """Load the run's latest checkpoint, if any; True when one was loaded."""
@@ -200,7 +206,9 @@ class Trainer:
         self.model.train()
         bar = ProgressBar(total, desc=self.run_id or "train", mode=self.progress, initial=self.step)
         start = time.perf_counter() - self.elapsed
+        stop = StopRequests()  # Ctrl-C / SIGTERM: noted, honoured between steps
         try:
+            stop.__enter__()
             while self.step < total:
                 late = self.check_every > 1
                 if late and self._snapshot is None:
@@ -224,7 +232,17 @@ class Trainer:
                 if due_save:
                     self.elapsed = time.perf_counter() - start
                     self.save()
+                elif due_eval and self.store and self.run:  # the index shows a live step count
+                    self.store.update(self.run.id, step=self.step)
+                if stop.signal is not None:
+                    if late and not self._check_divergence():
+                        return self._diverged(start)
+                    self.elapsed = time.perf_counter() - start
+                    saved = self.save()
+                    raise TrainingInterrupted(stop.signal, self.step, self.run_id,
+                                              str(saved) if saved else None)
         finally:
+            stop.__exit__(None, None, None)
             bar.close()
         self.elapsed = time.perf_counter() - start
         return "completed", None
@@ -388,6 +406,11 @@ def resume(store: RunStore, run_id: str, *, progress: Progress = "auto",
         run = store.get(run.id)  # as it is now that no other process can write it
         if run.status == "completed":
             raise NeuralabError(f"run {run.id} has already completed; nothing to resume")
+        if latest_checkpoint(run.checkpoints) is None:
+            raise NeuralabError(
+                f"run {run.id} has no checkpoint to resume from (it stopped at step {run.step}, "
+                "before its first checkpoint; train.checkpoint_every sets how often one is "
+                "written); start it again with the same config")
         config = build_config(run.config())
         trainer = Trainer(config, store=store, run=run, progress=progress, callbacks=callbacks)
         trainer.restore()
@@ -400,4 +423,4 @@ def resume(store: RunStore, run_id: str, *, progress: Progress = "auto",
 
 
 def _failure_status(exc: BaseException) -> str:
-    return "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+    return "interrupted" if isinstance(exc, (KeyboardInterrupt, TrainingInterrupted)) else "failed"

@@ -35,7 +35,10 @@ the config's ``model.init = normal`` at ``train.init_scale = 0.1`` (``N(0, 1)`` 
 zero biases). Each run's noise comes, as before, from its own stream seeded
 ``derive_seed(seed, "dropout")``; its initial weights are now drawn from the model's init stream
 (``derive_seed(seed, "init")``) instead of a re-initialization after it was built, so the numbers
-differ from runs before this change by seed noise.
+differ from runs before this change by seed noise. On two loaded cores a step of the population
+took 27-56 ms against 2.3-10 ms for one run's step (``bench/gradient_noise.py``: 1.6-2.5x on the
+training steps; 1.05-1.5x on a 2000-step run of the whole claim, evaluations included), so the
+full budget takes about 6-10 minutes (``full_minutes``).
 
 Seeds: the 3000-step pilot measured no effect (1.9e-5 nats, sd 3.5e-5: neither arm trained), so the
 12000-step pilot's effect is used: 1.6-2.0 nats, distance at least 1.5 from the threshold, spread

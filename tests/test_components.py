@@ -10,6 +10,8 @@ from torch import nn
 from neuralab.components.activations import activation_gain, make_activation
 from neuralab.components.init import initialize
 from neuralab.components.norms import make_norm
+from neuralab.data.dataset import DataSpec
+from neuralab.models.base import build_model
 from neuralab.registry import REGISTRY
 
 X = torch.linspace(-4, 4, 101)
@@ -88,6 +90,20 @@ def test_xavier_lecun_orthogonal():
     m = initialize(_weights(), "orthogonal", "identity")
     w = m[1].weight
     torch.testing.assert_close(w @ w.T, torch.eye(300), atol=1e-4, rtol=0)
+
+
+def test_normal_init_is_standard_normal_whatever_the_fan_in_and_init_scale_sets_its_std():
+    torch.manual_seed(0)
+    m = initialize(_weights(), "normal", "relu")
+    assert m[0].weight.std().item() == pytest.approx(1.0, rel=0.02)
+    assert m[1].weight.mean().item() == pytest.approx(0.0, abs=0.01)
+    assert (m[0].bias == 0).all() and (m[1].bias == 0).all()
+    # the "simple" N(0, 0.1^2) initialization: model.init=normal, train.init_scale=0.1
+    spec = DataSpec("classification", (40,), 10)
+    mlp = build_model("mlp", spec, {"width": 300, "depth": 2, "init": "normal"}, init_scale=0.1)
+    for layer in (*[b.linear for b in mlp.blocks], mlp.head):
+        assert layer.weight.std().item() == pytest.approx(0.1, rel=0.05)
+        assert (layer.bias == 0).all()
 
 
 def test_default_init_keeps_torch_initialization():

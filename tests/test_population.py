@@ -131,6 +131,57 @@ def test_members_of_different_widths_train_as_if_unpadded(model):
         assert result.model()(torch.zeros(2, 40)).shape == (2, 10)
 
 
+NOISY_SGD = {"name": "noisy_sgd", "lr": 0.1, "gamma": 0.55}
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("kernel", ["mlp", "vmap"])
+def test_members_with_gradient_noise_equal_their_single_noisy_runs(kernel, device):
+    # each member its own noise scale (eta = 0: plain SGD) and its seed's noise stream: the
+    # trainer's run of noisy_sgd, whose hook draws from the generator the trainer seeds
+    model = {"name": "mlp", "width": 16, "depth": 3, "init": "normal"}
+    configs = [config(s, model, {**NOISY_SGD, "eta": eta}, train={"init_scale": 0.1}, device=device)
+               for s, eta in enumerate((0.0, 0.01, 0.3))]
+    results = Population(configs, kernel=kernel).fit()
+    for result, cfg in zip(results, configs):
+        assert_member_equals_single_run(result, cfg)
+    # the noise is there: the same seed without it trains to other weights
+    quiet = Trainer(config(2, model, {**NOISY_SGD, "eta": 0.0}, train={"init_scale": 0.1},
+                           device=device), progress="none").fit().model.state_dict()
+    gap = (results[2].state_dict["head.weight"].to(quiet["head.weight"]) - quiet["head.weight"])
+    assert float(gap.abs().max()) > 1e-2
+
+
+def test_noise_with_dropout_padding_momentum_and_late_checks_equals_single_runs():
+    # dropout masks and noise share a member's generator (masks first, as in a single run); a
+    # padded member draws noise at its own width; a replayed window redraws the same noise
+    dropout = [config(s, {"name": "mlp", "width": 16, "dropout": 0.1},
+                      {**NOISY_SGD, "eta": eta, "momentum": 0.9})
+               for s, eta in enumerate((0.3, 0.0, 1.0))]
+    padded = [config(s, {"name": "mlp", "width": w}, {"name": "noisy_adam", "lr": 1e-2, "eta": eta})
+              for s, (w, eta) in enumerate(((8, 0.01), (16, 0.3), (12, 1.0)))]
+    diverging = [config(s, {"name": "mlp", "depth": 4, "width": 16},
+                        {**NOISY_SGD, "lr": lr, "eta": 0.3}, data={"name": "teacher_student"})
+                 for s, lr in enumerate((1e-3, 1e7, 3e-3))]
+    statuses = {}
+    for case, configs, check_every in (("dropout", dropout, 1), ("padded", padded, 1),
+                                       ("diverging", diverging, 7)):
+        population = Population(configs)
+        assert (population.masks is not None) == (case == "padded")
+        population.check_every = check_every
+        results = population.fit()
+        statuses[case] = [r.status for r in results]
+        for result, cfg in zip(results, configs):
+            assert_member_equals_single_run(result, cfg)
+    assert statuses["diverging"] == ["completed", "diverged", "completed"]
+
+
+def test_noise_is_refused_without_a_generator_per_member():
+    params = {"w": torch.zeros(2, 3)}
+    with pytest.raises(NeuralabError, match="noise generator per member"):
+        BatchedOptimizer("noisy_sgd", params, [{"lr": 0.1, "eta": 0.1}] * 2)
+
+
 def diverging_configs(device="cpu"):
     """Three members of which the second diverges within 20 steps."""
     data = {"name": "teacher_student"}

@@ -5,15 +5,26 @@ from smoke_check import smoke
 
 from neuralab.claims import claim_record
 from neuralab.claims.optimization.gradient_noise import (ARMS, CHANCE_LOSS, ETAS,
-                                                         GradientNoiseDeepMlp, capped, noise_arm,
-                                                         simple_init)
+                                                         GradientNoiseDeepMlp, arm_configs, capped,
+                                                         noise_arm)
+from neuralab.data.dataset import load_dataset
+from neuralab.engine.stacking import build_member
+from neuralab.engine.sweep import split_populations
 
 
-def test_simple_init_is_gaussian_with_std_0_1():
-    net = torch.nn.Sequential(torch.nn.Linear(400, 300), torch.nn.ReLU(), torch.nn.Linear(300, 10))
-    simple_init(net)
-    assert abs(float(net[0].weight.detach().std()) - 0.1) < 0.002
-    assert float(net[2].bias.detach().abs().sum()) == 0
+def test_runs_start_from_the_simple_init_and_train_as_one_population():
+    runs = arm_configs(100, 1500, seeds=(0, 1, 2, 3, 4))
+    assert [(arm, seed) for arm, seed, _ in runs[:4]] == [(arm, 0) for arm in ARMS]
+    configs = [c for _, _, c in runs]
+    assert split_populations(configs) == [list(range(20))]  # 4 arms x 5 seeds, one pass
+    assert {c.optim.params["eta"] for c in configs} == {0.0, *ETAS}
+    cfg = configs[0]
+    model = build_member(cfg, load_dataset(cfg.data.name, **cfg.data.params))
+    layers = [b.linear for b in model.blocks] + [model.head]
+    weights = torch.cat([layer.weight.flatten() for layer in layers])
+    assert len(model.blocks) == 20 and abs(float(weights.std()) - 0.1) < 0.002
+    assert abs(float(weights.mean())) < 0.002
+    assert all(float(layer.bias.abs().sum()) == 0 for layer in layers)
 
 
 def _records(losses):

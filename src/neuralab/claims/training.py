@@ -7,6 +7,8 @@ re-initializes the model (for initializations that are the experiment itself, e.
 poor one), runs ``probes`` at every evaluation on a fixed batch, and turns the trainer's evaluation
 log into claim records (``run`` = arm, ``member`` = seed) so that the report can draw training
 curves. A run whose loss becomes non-finite stops and is recorded with ``diverged = 1``.
+:func:`member_records` gives the same records for a population member (runs trained together by
+:func:`neuralab.claims.train_many.train_many`).
 
 A claim runs on one device (:func:`claim_device`, set by the runner from ``--device``): every run
 made through :func:`train_arm`, :func:`~neuralab.claims.train_many.train_many` and
@@ -30,6 +32,7 @@ from torch import nn
 
 from neuralab.claims.base import Progress, claim_record
 from neuralab.config import RunConfig, build_config
+from neuralab.data.dataset import load_dataset
 from neuralab.engine.metrics import evaluate, evaluate_splits
 from neuralab.engine.trainer import TrainResult, Trainer
 from neuralab.probes.runner import run_probe
@@ -157,6 +160,27 @@ def train_arm(arm: str, seed: int, config: Mapping[str, Any] | None = None, *,
                   if result.diverged_at is not None else "")
         progress(f"{arm} seed {seed}: {status}{shown}  ({seconds:.1f}s)")
     return ArmRun(rows, final, result.diverged_at, seconds, trainer)
+
+
+def member_records(result: MemberResult, arm: str, seed: int, *,
+                   evaluate_diverged: bool = False) -> list[dict[str, Any]]:
+    """The claim records :func:`train_arm` gives for a run, from a population member's result.
+
+    Its evaluation metrics at each evaluation step, then (``evaluate_diverged``) a diverged
+    member's metrics evaluated on its weights where it stopped, then the ``diverged`` flag: the
+    rows of the trainer's run of the member's config (which the member reproduces).
+    """
+    rows = [claim_record(arm, seed, r["metric"], r["value"], step=r["step"]) for r in result.records
+            if r.get("layer") is None and r["metric"] not in ("lr_factor", "diverged")]
+    diverged = result.status == "diverged"
+    if diverged and evaluate_diverged:
+        cfg = result.config
+        data = load_dataset(cfg.data.name, **cfg.data.params)
+        final = evaluate_splits(result.model(), data, cfg.train.eval_batch_size,
+                                cfg.train.eval_train_examples)
+        rows += [claim_record(arm, seed, k, v, step=result.step) for k, v in final.items()]
+    rows.append(claim_record(arm, seed, "diverged", float(diverged), step=result.step))
+    return rows
 
 
 def train_arms(arms: Mapping[str, Sequence[str]], seeds: Sequence[int],

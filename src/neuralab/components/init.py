@@ -14,6 +14,9 @@ to zero; normalization and embedding layers keep torch's defaults. ``gain`` is t
 - Orthogonal (Saxe et al., "Exact solutions to the nonlinear dynamics of learning in deep linear
   neural networks", arXiv:1312.6120): ``W = gain * Q`` with ``Q`` a random (semi-)orthogonal
   matrix.
+- Normal: ``W ~ N(0, 1)`` whatever the fan-in and the gain; with ``train.init_scale = s`` (which
+  multiplies every initial weight) ``W ~ N(0, s^2)``, e.g. the "simple" initialization
+  ``N(0, 0.1^2)`` of Neelakantan et al. (arXiv:1511.06807) at ``s = 0.1``.
 - ``default``: leave torch's own initialization untouched.
 
 Draws come from torch's global generator; models are built under :func:`neuralab.seed.seeded`.
@@ -92,6 +95,13 @@ def lecun(module: nn.Module, *, gain: float = 1.0) -> None:
 def orthogonal(module: nn.Module, *, gain: float = 1.0) -> None:
     """Orthogonal: gain times a random (semi-)orthogonal matrix."""
     _apply(module, lambda w: nn_init.orthogonal_(w, gain=gain))
+
+
+@register("init", "normal", paper="Adding Gradient Noise Improves Learning for Very Deep Networks",
+          arxiv="1511.06807")
+def normal(module: nn.Module, *, gain: float = 1.0) -> None:
+    """Standard normal: N(0, 1) (the gain is ignored; scale it with ``train.init_scale``)."""
+    _apply(module, lambda w: nn_init.normal_(w, 0.0, 1.0))
 
 
 @register("init", "default", aliases=("torch",))

@@ -5,7 +5,9 @@ Member ``i`` of a population is the run its config describes, trained as the sin
 ``derive_seed(seed, "init")`` (times ``train.init_scale``), fed the batches of
 ``TensorBatcher(n, batch_size, derive_seed(seed, "data"))``, with dropout masks from
 ``derive_seed(seed, "dropout")``, its own learning rate, weight decay, schedule factor per step
-and gradient clipping, and evaluated every ``eval_every`` steps. All members share one set of
+and gradient clipping (and, with ``noisy_sgd`` / ``noisy_adam``, its own gradient-noise scale,
+the noise drawn after its dropout masks from the same generator, as a single run draws both from
+the generator the trainer seeds), and evaluated every ``eval_every`` steps. All members share one set of
 stacked parameters ``(N, *shape)`` and one forward/backward per step (``torch.func.vmap`` over the
 template model, or the batched-matmul MLP kernel), and one :class:`BatchedOptimizer` update.
 Members of different widths are padded to the widest (:mod:`neuralab.engine.stacking`). A member
@@ -156,8 +158,11 @@ class Population:
                            for c in self.configs]
         self.template = vmap_ready(template, self.generators).to(self.device)
         self.kernel = self._make_kernel(kernel, tcfg, compile)
+        shapes = None if self.masks is None else [  # each member's own shapes, for its noise
+            {k: v.shape for k, v in m.state_dict().items() if k in self.params} for m in members]
         self.optimizer = BatchedOptimizer(first.optim.name, self.params,
-                                          [c.optim.params for c in self.configs])
+                                          [c.optim.params for c in self.configs],
+                                          generators=self.generators, shapes=shapes)
         self.schedules = [make_schedule(c.schedule.name, c.train.steps, c.schedule.params)
                           for c in self.configs]
         self._distinct_schedules = list(dict.fromkeys(self.schedules))

@@ -1,8 +1,9 @@
 """Which runs fit in one population, and their parameters stacked (padded to the widest member).
 
 A population trains N members of one architecture family as one set of stacked tensors
-``{name: (N, *shape)}``. Members may differ in seed, optimizer hyper-parameters, schedule, init
-scale and gradient clipping; everything else that shapes the computation must agree
+``{name: (N, *shape)}``. Members may differ in seed, optimizer hyper-parameters (with the noisy
+optimizers, the gradient-noise ``eta`` and ``gamma`` too), schedule, init scale and gradient
+clipping; everything else that shapes the computation must agree
 (:func:`population_key`). Members of an MLP or CNN may also differ in width: each member is built
 at its own width (with its own seeded initialization) and embedded in the leading corner of a
 tensor of the widest shape, zeros elsewhere; a 0/1 mask per parameter marks the member's real
@@ -30,7 +31,7 @@ from neuralab.seed import derive_seed
 PACKABLE_WIDTH = {"mlp": "width", "cnn": "channels"}
 PER_UNIT_NORMS = ("none", "batch")
 # what may differ between members of one population
-MEMBER_OPTIM_KEYS = ("lr", "weight_decay", "momentum", "dampening", "betas", "eps")
+MEMBER_OPTIM_KEYS = ("lr", "weight_decay", "momentum", "dampening", "betas", "eps", "eta", "gamma")
 MEMBER_TRAIN_KEYS = ("grad_clip", "init_scale", "checkpoint_every", "keep_checkpoints")
 
 

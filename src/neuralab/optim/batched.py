@@ -14,6 +14,13 @@ member's trajectory is the one ``torch.optim`` gives a single model:
   ``v`` seen so far in place of ``v``).
 - AdamW (``torch.optim.AdamW``; Loshchilov & Hutter, arXiv:1711.05101): ``w <- w (1 - lr wd)``
   first, then Adam without the ``wd w`` term.
+- ``noisy_sgd`` / ``noisy_adam`` (:mod:`neuralab.optim.gradient_noise`; Neelakantan et al.,
+  arXiv:1511.06807): ``g <- g + N(0, eta / (1 + t)^gamma)`` with ``t`` the updates taken so far,
+  then SGD / Adam. Each member's ``eta`` and ``gamma`` are its own (``eta = 0``: no noise, plain
+  SGD / Adam) and its noise comes from its own generator (``generators``), drawn as
+  :func:`~neuralab.optim.gradient_noise.add_member_noise` says, so a member whose generator is
+  seeded as the trainer seeds a single run's (``derive_seed(seed, "dropout")``, which the
+  population passes) gets that run's noise.
 
 A hyper-parameter whose value is the same for every member is applied as a Python number, exactly
 as torch.optim applies it; one that differs is a tensor broadcast over each member's slice (the
@@ -42,8 +49,10 @@ import torch
 
 from neuralab.devices import to_device
 from neuralab.errors import NeuralabError
+from neuralab.optim.gradient_noise import DEFAULT_ETA, DEFAULT_GAMMA, add_member_noise, noise_std
 
-OPTIMIZERS = ("sgd", "adam", "adamw")
+NOISY = {"noisy_sgd": "sgd", "noisy_adam": "adam"}  # noise on the gradient, then this update
+OPTIMIZERS = ("sgd", "adam", "adamw", *NOISY)
 Number = float | torch.Tensor
 
 
@@ -67,11 +76,15 @@ class BatchedOptimizer:
 
     ``hyper`` holds each member's optimizer hyper-parameters (the ``optim`` section of its config,
     resolved, so every key is present); all members use the same optimizer ``name``, and ``nesterov``
-    / ``amsgrad`` must agree.
+    / ``amsgrad`` must agree. The noisy optimizers need each member's noise ``generators`` (on
+    the parameters' device) and, for members padded to a common shape, each member's own
+    parameter ``shapes``.
     """
 
     def __init__(self, name: str, params: Mapping[str, torch.Tensor],
-                 hyper: Sequence[Mapping[str, Any]]):
+                 hyper: Sequence[Mapping[str, Any]], *,
+                 generators: Sequence[torch.Generator] | None = None,
+                 shapes: Sequence[Mapping[str, torch.Size]] | None = None):
         if name not in OPTIMIZERS:
             raise NeuralabError(f"population optimizer {name!r} is not supported; "
                                 f"allowed: {', '.join(OPTIMIZERS)}")
@@ -79,18 +92,25 @@ class BatchedOptimizer:
             if not p.is_contiguous():
                 raise NeuralabError(f"stacked parameter {key!r} is not contiguous (strides "
                                     f"{tuple(p.stride())}); pass contiguous (N, *shape) tensors")
-        self.name = name
+        self.noisy = name in NOISY
+        self.name = NOISY.get(name, name)  # the update rule
         self.params = dict(params)
         self.n = len(hyper)
         self.device = next(iter(self.params.values())).device
         get = lambda key, default=0.0: [float(h.get(key, default)) for h in hyper]  # noqa: E731
+        if self.noisy:
+            if generators is None or len(generators) != self.n:
+                raise NeuralabError(f"optimizer {name!r} over a population needs one noise "
+                                    "generator per member")
+            self.eta, self.gamma = get("eta", DEFAULT_ETA), get("gamma", DEFAULT_GAMMA)
+            self.generators, self.shapes = list(generators), shapes
         for flag in ("nesterov", "amsgrad", "maximize"):
             if len({bool(v) for v in get(flag, False)}) > 1:
                 raise NeuralabError(f"population members must agree on optim.{flag}")
         self.lr = get("lr")
         # each member's constant hyper-parameters, as host lists (tensors made from them: _derive)
         self.values: dict[str, list[float]] = {"weight_decay": get("weight_decay")}
-        if name == "sgd":
+        if self.name == "sgd":
             self.values.update(momentum=get("momentum"), dampening=get("dampening"))
             self.nesterov = bool(hyper[0].get("nesterov", False))
         else:
@@ -166,6 +186,8 @@ class BatchedOptimizer:
             grads = {k: p.grad[members] for k, p in self.params.items() if p.grad is not None}
         # torch's fused kernels walk a gradient's memory in the order of its (contiguous) parameter
         grads = {k: g.contiguous() for k, g in grads.items()}
+        if self.noisy:
+            self._add_noise(grads, active, members)
         lrs = self._lrs
         groups = self._groups(lrs, active, members)
         if len(groups) <= self.FUSED_MAX_GROUPS or self._per_member >= self.FUSED_MIN_NUMEL:
@@ -197,6 +219,19 @@ class BatchedOptimizer:
 
     FUSED_MAX_GROUPS = 8
     FUSED_MIN_NUMEL = 65536
+
+    def _add_noise(self, grads: dict[str, torch.Tensor], active: Sequence[bool] | None,
+                   members: slice) -> None:
+        """The noisy optimizers' ``g <- g + N(0, eta / (1 + t)^gamma)`` on the gradients of the
+        active ``members``, ``t`` = the updates taken before this one (as the single-run hook
+        counts), in the order of the parameters."""
+        t = self.t - 1
+        indices = range(self.n)[members]
+        stds = [noise_std(t, self.eta[i], self.gamma[i]) if active is None or active[i] else 0.0
+                for i in indices]
+        add_member_noise({k: grads[k] for k in self.params if k in grads}, stds,
+                         [self.generators[i] for i in indices],
+                         None if self.shapes is None else [self.shapes[i] for i in indices])
 
     def _device_mask(self, active: Sequence[bool]) -> torch.Tensor:
         """``active`` as an (N,) bool tensor on the device (made again only when it changes)."""

@@ -27,6 +27,19 @@ more than the threshold (0.1 nats) below ``ln 10``. Which arm leaves is left ope
 leaving and the noise arms not would be a failure of the claim, not of the budget. There is no
 quick budget: at any budget short enough for the demo no arm leaves the plateau.
 
+Execution (the protocol above unchanged, only how it runs): the 20 runs (4 arms x 5 seeds) train
+together as one population (:func:`neuralab.claims.train_many.train_many`), each member equal to
+the trainer's run of its config to float32 tolerance (``tests/test_population.py``). Every run is
+``noisy_sgd``, ``plain`` with ``eta = 0`` (no noise drawn: plain SGD); the simple initialization is
+the config's ``model.init = normal`` at ``train.init_scale = 0.1`` (``N(0, 1)`` weights times 0.1,
+zero biases). Each run's noise comes, as before, from its own stream seeded
+``derive_seed(seed, "dropout")``; its initial weights are now drawn from the model's init stream
+(``derive_seed(seed, "init")``) instead of a re-initialization after it was built, so the numbers
+differ from runs before this change by seed noise. On two loaded cores a step of the population
+took 27-56 ms against 2.3-10 ms for one run's step (``bench/gradient_noise.py``: 1.6-2.5x on the
+training steps; 1.05-1.5x on a 2000-step run of the whole claim, evaluations included), so the
+full budget takes about 6-10 minutes (``full_minutes``).
+
 Seeds: the 3000-step pilot measured no effect (1.9e-5 nats, sd 3.5e-5: neither arm trained), so the
 12000-step pilot's effect is used: 1.6-2.0 nats, distance at least 1.5 from the threshold, spread
 at most 0.2 -> ``seeds_needed(0.2, 1.5)`` = 5.
@@ -35,27 +48,18 @@ at most 0.2 -> ``seeds_needed(0.2, 1.5)`` = 5.
 from __future__ import annotations
 
 import math
-
-import torch
-from torch import nn
+from collections.abc import Sequence
 
 from neuralab.claims.base import Claim, by_seed, decide, mean_std, paired_differences
-from neuralab.claims.training import eval_every, train_arm
-from neuralab.components.init import bias_tensors, weight_tensors
+from neuralab.claims.train_many import train_many
+from neuralab.claims.training import SHOWN_METRICS, eval_every, member_records
+from neuralab.config import RunConfig, build_config
 from neuralab.registry import register
 
 DEPTH, WIDTH, INIT_STD = 20, 50, 0.1
 ETAS = (0.01, 0.3, 1.0)
+GAMMA = 0.55
 CHANCE_LOSS = math.log(10)
-
-
-def simple_init(model: nn.Module) -> None:
-    """The paper's poor initialization: weights N(0, 0.1^2), biases zero."""
-    with torch.no_grad():
-        for w in weight_tensors(model):
-            w.normal_(0.0, INIT_STD)
-        for b in bias_tensors(model):
-            b.zero_()
 
 
 def capped(loss: float) -> float:
@@ -66,7 +70,21 @@ def noise_arm(eta: float) -> str:
     return f"noise/eta={eta:g}"
 
 
-ARMS = ("plain", *(noise_arm(eta) for eta in ETAS))
+ARM_ETAS = {"plain": 0.0, **{noise_arm(eta): eta for eta in ETAS}}  # plain: no noise
+ARMS = tuple(ARM_ETAS)
+
+
+def arm_configs(steps: int, num_samples: int, seeds: Sequence[int]
+                ) -> list[tuple[str, int, RunConfig]]:
+    """``(arm, seed, config)`` of every run: the deep MLP from the simple N(0, 0.1^2)
+    initialization, SGD with the arm's noise scale (``eta = 0`` for ``plain``)."""
+    common = ["data.name=mnist1d", f"data.num_samples={num_samples}", "model.name=mlp",
+              f"model.depth={DEPTH}", f"model.width={WIDTH}", "model.activation=relu",
+              "model.init=normal", f"train.init_scale={INIT_STD}", "train.batch_size=100",
+              f"train.steps={steps}", f"train.eval_every={eval_every(steps)}",
+              "optim.name=noisy_sgd", "optim.lr=0.1", f"optim.gamma={GAMMA}"]
+    return [(arm, seed, build_config(overrides=[*common, f"optim.eta={eta}", f"seed={seed}"]))
+            for seed in seeds for arm, eta in ARM_ETAS.items()]
 
 
 def losses(records, arm: str) -> dict[int, float]:
@@ -93,19 +111,17 @@ class GradientNoiseDeepMlp(Claim):
 
     def run(self, budget, progress=None):
         b = self.budget(budget)
-        steps = b["steps"]
-        common = ["data.name=mnist1d", f"data.num_samples={b['num_samples']}", "model.name=mlp",
-                  f"model.depth={DEPTH}", f"model.width={WIDTH}", "model.activation=relu",
-                  "train.batch_size=100",
-                  f"train.steps={steps}", f"train.eval_every={eval_every(steps)}"]
-        arms = {"plain": ["optim.name=sgd", "optim.lr=0.1"]}
-        arms.update({noise_arm(eta): ["optim.name=noisy_sgd", "optim.lr=0.1", f"optim.eta={eta}",
-                                      "optim.gamma=0.55"] for eta in ETAS})
+        runs = arm_configs(b["steps"], b["num_samples"], self.seeds_for(budget))
         records = []
-        for seed in self.seeds_for(budget):
-            for arm, optim in arms.items():
-                records += train_arm(arm, seed, overrides=[*common, *optim], reinit=simple_init,
-                                     evaluate_diverged=True, progress=progress).records
+        for (arm, seed, _), result in zip(runs, train_many([c for _, _, c in runs])):
+            rows = member_records(result, arm, seed, evaluate_diverged=True)
+            records += rows
+            if progress:
+                final = {r["metric"]: r["value"] for r in rows if r["step"] == result.step}
+                status = (f"diverged at step {result.diverged_at}; "
+                          if result.diverged_at is not None else "")
+                shown = "  ".join(f"{k} {final[k]:.4g}" for k in SHOWN_METRICS if k in final)
+                progress(f"{arm} seed {seed}: {status}{shown}  ({result.seconds:.1f}s, together)")
         return records
 
     def check(self, records):

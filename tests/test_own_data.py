@@ -193,3 +193,27 @@ def test_cli_trains_on_a_csv_and_explains_a_missing_target(tmp_path):
     bad = run_cli("train", "--data", f"file:{tmp_path / 'own.csv'}", "--steps", "5", "--runs-dir", runs)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     assert bad.stderr.startswith("error: own.csv needs data.target=COLUMN (columns: f0, f1, note")
+
+
+@pytest.mark.parametrize("source", ["file", "arrays"])
+def test_runs_on_your_own_data_probe_prune_and_quantize_from_the_cli(tmp_path, source):
+    """Every command rebuilds a run's own data: a file by its recorded path and hash, arrays from
+    the copy the store keeps (data/<sha256>.npz)."""
+    x, y = _blobs()
+    runs = str(tmp_path / "runs")
+    if source == "file":
+        np.savez(tmp_path / "mine.npz", x_train=x[:150], y_train=y[:150], x_test=x[150:],
+                 y_test=y[150:])
+        out = run_cli("train", "--data", f"file:{tmp_path / 'mine.npz'}", "--steps", "30",
+                      "--runs-dir", runs, "--json", "--progress", "none")
+        assert out.returncode == 0, out.stderr
+        run = json.loads(out.stdout)["run"]
+    else:
+        config = build_config(overrides=["model.width=8", "train.steps=30"])
+        run = nl.train(config, store=RunStore(runs), progress="none",
+                       data=nl.Dataset.from_arrays(x, y, seed=0)).run_id
+    for args in (["probe", run, "gradient_norms"],
+                 ["prune", run, "--method", "global_magnitude", "--sparsity", "0.5", "--steps", "5"],
+                 ["quantize", run, "--method", "fake_per_channel"]):
+        done = run_cli(*args, "--runs-dir", runs)
+        assert done.returncode == 0, (args, done.stderr)

@@ -33,8 +33,16 @@ def cache_dir() -> Path:
 
 
 def source_key() -> str:
-    """A digest of every source file's path, size and modification time."""
+    """A digest of every source file's path, size and modification time, and of the installed
+    plugins (entry-point group ``neuralab.parts``) with their packages' versions."""
+    from importlib.metadata import entry_points
+
+    from neuralab.registry import PLUGIN_GROUP
+
     digest = hashlib.sha256()
+    installed = sorted((ep.name, ep.value, ep.dist.version if ep.dist else "")
+                       for ep in entry_points(group=PLUGIN_GROUP))
+    digest.update(repr(installed).encode())
     for path in sorted(PACKAGE.rglob("*.py")):
         stat = path.stat()
         digest.update(f"{path.relative_to(PACKAGE)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())

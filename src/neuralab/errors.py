@@ -19,9 +19,10 @@ class NeuralabError(ValueError):
 class UnknownNameError(NeuralabError, KeyError):
     """A name that is not registered (a model, a dataset, a run id, ...)."""
 
-    def __init__(self, what: str, name: str, known: Iterable[str]):
+    def __init__(self, what: str, name: str, known: Iterable[str], hint: str | None = None):
         self.what, self.name, self.known = what, name, sorted(known)
-        super().__init__(unknown_message(what, name, self.known))
+        message = unknown_message(what, name, self.known)
+        super().__init__(f"{message}; {hint}" if hint else message)
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return self.args[0]

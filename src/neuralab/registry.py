@@ -25,6 +25,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import sys
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -275,10 +276,16 @@ class Registry:
 
     # -- lookup -------------------------------------------------------------------------------
     def load_parts(self) -> None:
-        """Import every module of the part packages once, so that their parts register."""
+        """Import every module of the part packages once, so that their parts register, then
+        the modules that installed packages name in the entry-point group ``neuralab.parts``
+        (:func:`load_plugins`): third-party parts every command finds."""
         if self._loaded:
             return
         self._loaded = True
+        self._import_packages()
+        load_plugins()
+
+    def _import_packages(self) -> None:
         for package_name in self._packages:
             try:
                 package = importlib.import_module(package_name)
@@ -316,7 +323,7 @@ class Registry:
         if kind not in known_kinds:
             raise UnknownNameError("kind", kind, known_kinds)
         known = self.names(kind) + [a for k, a in self._aliases if k == kind]
-        raise UnknownNameError(kind, name, known)
+        raise UnknownNameError(kind, name, known, hint=PLUGIN_HINT)
 
     def create(self, kind: str, name: str, *args: Any, **params: Any) -> Any:
         return self.get(kind, name).create(*args, **params)
@@ -329,6 +336,41 @@ class Registry:
             (e for e in self._entries.values() if kind is None or e.kind == kind),
             key=lambda e: (e.kind, e.name),
         )
+
+
+PLUGIN_GROUP = "neuralab.parts"
+PLUGIN_HINT = (f"a part registered in your own code is known only to the process that imports "
+               f"it; for every command, name its module in the entry-point group "
+               f"'{PLUGIN_GROUP}' of your package (see the README)")
+
+
+def plugins() -> list[tuple[str, str]]:
+    """``(name, module)`` of every entry point in the group ``neuralab.parts``, e.g. from a
+    package's ``pyproject.toml``::
+
+        [project.entry-points."neuralab.parts"]
+        my_parts = "my_package.parts"
+    """
+    from importlib.metadata import entry_points
+
+    return sorted({(ep.name, ep.value) for ep in entry_points(group=PLUGIN_GROUP)})
+
+
+def load_plugins() -> list[str]:
+    """Import each plugin module once (its ``register`` calls add its parts); one that fails to
+    import is named in a warning on stderr and left out, so that a broken plugin does not stop
+    every command. Returns the modules imported."""
+    loaded = []
+    for name, module in plugins():
+        try:
+            importlib.import_module(module.split(":", 1)[0])
+        except Exception as exc:  # noqa: BLE001 - third-party code: anything can fail
+            print(f"warning: plugin {name!r} ({module}) of entry-point group {PLUGIN_GROUP!r} "
+                  f"failed to import: {type(exc).__name__}: {exc}; its parts are unavailable",
+                  file=sys.stderr)
+            continue
+        loaded.append(module)
+    return loaded
 
 
 def _qualname(obj: Any) -> str:

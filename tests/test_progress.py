@@ -111,3 +111,19 @@ def test_report_building_off_a_terminal_prints_progress_lines(monkeypatch, capsy
     assert err[-1].split()[1].split("/")[0] == err[-1].split()[1].split("/")[1]  # n == total
     build_report(store, tmp_path / "site", progress="none")
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("method", ["fake_per_channel", "qat_int8", "distilled"])
+def test_quantizer_fine_tuning_shows_progress_when_asked(monkeypatch, capsys, method):
+    from neuralab.data.dataset import load_dataset
+    from neuralab.registry import REGISTRY
+
+    result = train(tiny(steps=5), progress="none")
+    data = load_dataset("mnist1d")
+    quantizer = REGISTRY.create("quantizer", method)
+    monkeypatch.setattr(progress, "LINE_EVERY", 0.0)
+    quantizer.quantize(result.model, data, steps=4, lr=1e-4, progress="lines")
+    err = capsys.readouterr().err.splitlines()
+    assert err and err[-1].split()[1] == "4/4", err  # every fine-tuning step counted
+    quantizer.quantize(result.model, data, steps=4, lr=1e-4)  # quiet by default in the API
+    assert capsys.readouterr().err == ""

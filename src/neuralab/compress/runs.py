@@ -157,13 +157,15 @@ def _unstructured(model: nn.Module, data: Dataset, pruner: MaskPruner, schedule:
 
 
 def quantize_run(store: RunStore, run_id: str, *, method: str, params: dict[str, Any] | None = None,
-                 steps: int = 0, lr: float = 1e-4, seed: int = 0, timing: bool = True) -> Compressed:
-    """Quantize run ``run_id`` with the registered ``method`` into a new ``quantize`` run."""
+                 steps: int = 0, lr: float = 1e-4, seed: int = 0, timing: bool = True,
+                 progress: Mode = "auto") -> Compressed:
+    """Quantize run ``run_id`` with the registered ``method`` into a new ``quantize`` run; its
+    fine-tuning steps show ``progress`` on stderr."""
     check_finetuning(steps, lr)
     info, config, data, model = load_run(store, run_id)
     quantizer = REGISTRY.create("quantizer", method, **dict(params or {}))
     before = measure(model, data, timing=timing)
-    quantized = quantizer.quantize(model, data, steps=steps, lr=lr, seed=seed)
+    quantized = quantizer.quantize(model, data, steps=steps, lr=lr, seed=seed, progress=progress)
     after = measure(quantized, data, reference=model, timing=timing)
     layers = [record(None, 0, "bits", v, layer=k) for k, v in bits_by_layer(quantized).items()]
     cfg = config.to_dict()

@@ -38,6 +38,7 @@ from neuralab.compress.finetune import fit
 from neuralab.compress.prune.masks import clone_folded
 from neuralab.data.dataset import Dataset
 from neuralab.errors import CheckpointError, NeuralabError
+from neuralab.progress import Mode
 
 BACKEND = "x86"
 PER_CHANNEL = (torch.per_channel_affine, torch.per_channel_symmetric)
@@ -88,7 +89,7 @@ def dynamic_int8(model: nn.Module) -> nn.Module:
 
 
 def qat_int8(model: nn.Module, data: Dataset, *, steps: int, lr: float = 1e-4, seed: int = 0,
-             batch_size: int = 128) -> nn.Module:
+             batch_size: int = 128, progress: Mode = "none") -> nn.Module:
     """Quantization-aware training for ``steps`` steps (fake-quantize with a straight-through
     estimator), then conversion to int8."""
     from torch.ao.quantization import get_default_qat_qconfig_mapping
@@ -98,7 +99,7 @@ def qat_int8(model: nn.Module, data: Dataset, *, steps: int, lr: float = 1e-4, s
     torch.backends.quantized.engine = BACKEND
     with quiet():
         prepared = prepare_qat_fx(clone, get_default_qat_qconfig_mapping(BACKEND), (data.x_test[:2],))
-        fit(prepared, data, steps=steps, lr=lr, seed=seed, batch_size=batch_size)
+        fit(prepared, data, steps=steps, lr=lr, seed=seed, batch_size=batch_size, progress=progress)
         return convert_fx(prepared.eval())
 
 

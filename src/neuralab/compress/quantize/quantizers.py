@@ -25,6 +25,7 @@ from neuralab.compress.quantize.fixed_point import fixed_point_model
 from neuralab.compress.quantize.hawq import hawq as hawq_quantize
 from neuralab.data.dataset import Dataset
 from neuralab.errors import NeuralabError
+from neuralab.progress import Mode
 from neuralab.registry import register
 
 Build = Callable[[nn.Module, Dataset], nn.Module]
@@ -40,7 +41,9 @@ class Quantizer:
     needs_steps: bool = False
 
     def quantize(self, model: nn.Module, data: Dataset, *, steps: int = 0, lr: float = 1e-4,
-                 seed: int = 0) -> nn.Module:
+                 seed: int = 0, progress: Mode = "none") -> nn.Module:
+        """The quantized model; ``steps`` of fine-tuning (quantizers that train) show
+        ``progress`` on stderr (:mod:`neuralab.progress`)."""
         if steps < 0:
             raise NeuralabError(f"steps must be >= 0, got {steps}")
         if self.needs_steps and steps < 1:
@@ -48,13 +51,16 @@ class Quantizer:
         if steps and not self.trains:
             raise NeuralabError(f"quantizer {self.name!r} is post-training only: use steps 0")
         if self.name == "qat_int8":
-            return int8.qat_int8(model, data, steps=steps, lr=lr, seed=seed)
+            return int8.qat_int8(model, data, steps=steps, lr=lr, seed=seed, progress=progress)
         quantized = self.build(model, data)
         if self.name == "distilled" and steps:
             from neuralab.compress.distill.kd import distill
 
-            return distill(quantized, [model], data, steps=steps, lr=lr, seed=seed).eval()
-        return fit(quantized, data, steps=steps, lr=lr, seed=seed) if steps else quantized.eval()
+            return distill(quantized, [model], data, steps=steps, lr=lr, seed=seed,
+                           progress=progress).eval()
+        if not steps:
+            return quantized.eval()
+        return fit(quantized, data, steps=steps, lr=lr, seed=seed, progress=progress)
 
 
 def _weights(make: Callable[[str, object], nn.Module]) -> Build:

@@ -138,3 +138,13 @@ def test_feedforward_formula():
     ffn = REGISTRY.create("ffn", "mlp", 8, 32, "relu")
     x = torch.randn(3, 8)
     torch.testing.assert_close(ffn(x), ffn.down(torch.relu(ffn.up(x))))
+
+
+def test_rms_norm_is_rescaling_invariant_but_not_recentering_invariant():
+    """RMSNorm's defining property (Zhang & Sennrich, arXiv:1910.07467): rms(c x) = rms(x) for
+    c > 0; unlike LayerNorm, adding a constant to x changes the output."""
+    x = torch.randn(5, 32) + 0.5
+    rms, ln = make_norm("rms", 32), make_norm("layer", 32)
+    torch.testing.assert_close(rms(7.5 * x), rms(x), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(ln(x + 3.0), ln(x), atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(rms(x + 3.0), rms(x), atol=1e-2)

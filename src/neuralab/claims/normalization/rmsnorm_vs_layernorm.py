@@ -38,7 +38,6 @@ LAYER, RMS = arm_name("char_lm", "relu"), arm_name("char_lm", "relu", "rms")
 @register("claim", "rmsnorm_vs_layernorm", paper="Root Mean Square Layer Normalization",
           arxiv="1910.07467")
 class RMSNormVersusLayerNorm(Claim):
-    trains_on_device = True
     statement = ("A char-LM Transformer with RMSNorm reaches a test loss no worse than with "
                  "LayerNorm (by less than 0.02 nats) at equal steps.")
     reference = ("RMSNorm gives comparable performance to LayerNorm on several tasks and models "

@@ -122,3 +122,20 @@ def test_v2_on_a_net_whose_layers_differ_in_sensitivity():
     # the top-eigenvalue ranking of HAWQ-V1 is not invariant: it follows the rescaling
     v1 = layer_sensitivity(scaled, data, examples=64, iters=50)
     assert v1["blocks.0.linear.weight"] > v1["blocks.1.linear.weight"]
+
+
+def test_the_quantizer_selects_bits_by_hawq_v2_by_default_and_v1_on_request():
+    from neuralab.compress.quantize.hawq import quantization_perturbation, trace_sensitivity
+
+    data = load_dataset("mnist1d", num_samples=200)
+    model = build_model("mlp", data.spec, {"width": 4, "depth": 1}, seed=0)
+    sizes = {"blocks.0.linear.weight": 160, "head.weight": 40}
+    _, v2 = hawq(model, data, 3.0, candidates=(2, 3, 4), examples=64, iters=10)
+    sens = trace_sensitivity(model, data, examples=64, samples=10)
+    assert v2 == allocate_bits_v2(sens, quantization_perturbation(model, (2, 3, 4)), sizes, 3.0,
+                                  (2, 3, 4))
+    _, v1 = hawq(model, data, 3.0, candidates=(2, 3, 4), examples=64, iters=20, selection="v1")
+    assert v1 == allocate_bits(layer_sensitivity(model, data, examples=64, iters=20), sizes, 3.0,
+                               (2, 3, 4))
+    with pytest.raises(ValueError, match="selection"):
+        hawq(model, data, 3.0, selection="v3")

@@ -44,5 +44,6 @@ class KVBottleneckNet(Model):
 @register("model", "kv_bottleneck", paper="Discrete Key-Value Bottleneck", arxiv="2207.11240")
 def kv_bottleneck(spec: DataSpec, *, n_codebooks: int = 32, n_keys: int = 64,
                   d_key: int = 8) -> KVBottleneckNet:
-    """Nearest frozen key per codebook, learnable values averaged (sparse, local updates)."""
+    """Nearest frozen key per codebook, learnable values averaged (simplified: identity encoder,
+    keys placed on the first training batch, not fitted on broad data before the stream)."""
     return KVBottleneckNet(spec, n_codebooks=n_codebooks, n_keys=n_keys, d_key=d_key)

@@ -138,7 +138,8 @@ def continual_backprop(model: nn.Module, data: Dataset, *, steps: int = 1000, lr
                        batch_size: int = 64, seed: int = 0, replacement_rate: float = 1e-4,
                        decay: float = 0.99, maturity: int = 100,
                        activation: str = "relu") -> list[dict]:
-    """Adam with continual backprop on an mlp; records batch loss, units replaced, test metrics."""
+    """Adam with continual backprop on an mlp (simplified: the contribution utility, not the full
+    one); records batch loss, units replaced, test metrics."""
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     cbp = ContinualBackprop(model, opt, replacement_rate=replacement_rate, decay=decay,
                             maturity=maturity, activation=activation, seed=seed)

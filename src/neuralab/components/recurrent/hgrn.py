@@ -72,5 +72,6 @@ class HGRN(nn.Module):
           arxiv="2311.04823")
 def hgrn(d_model: int, n_heads: int, causal: bool, *, lower_bound: float = 0.0,
          scan: ScanMethod = "parallel") -> HGRN:
-    """HGRN: lower-bounded forget gate, complex diagonal linear recurrence, output gate."""
+    """HGRN (simplified: a fixed lower bound per mixer, not learned and rising with depth):
+    lower-bounded forget gate, complex diagonal linear recurrence, output gate."""
     return HGRN(d_model, n_heads, causal, lower_bound=lower_bound, scan=scan)

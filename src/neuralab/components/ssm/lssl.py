@@ -120,5 +120,6 @@ class LSSL(KernelSSM):
           "State-Space Layers", arxiv="2110.13985")
 def lssl(d_model: int, n_heads: int, causal: bool, *, d_state: int = 32, dt_min: float = 1e-3,
          dt_max: float = 1e-1, form: SSMForm = "convolution") -> LSSL:
-    """Linear State-Space Layer (HiPPO-LegS, bilinear): convolution form = recurrent form."""
+    """Linear State-Space Layer (simplified: A and B fixed at HiPPO-LegS, not learned; bilinear):
+    convolution form = recurrent form."""
     return LSSL(d_model, n_heads, causal, d_state=d_state, dt_min=dt_min, dt_max=dt_max, form=form)

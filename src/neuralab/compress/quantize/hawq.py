@@ -137,10 +137,24 @@ def quantize_mixed(model: nn.Module, alloc: Mapping[str, int]) -> nn.Module:
 
 def hawq(model: nn.Module, data: Dataset, avg_bits: float, *,
          candidates: Sequence[int] = (2, 3, 4, 5, 6, 8), examples: int = 1024, iters: int = 50,
-         reverse: bool = False, seed: int = 0) -> tuple[nn.Module, dict[str, int]]:
-    """The HAWQ-quantized copy of ``model`` and its bits per layer."""
+         reverse: bool = False, seed: int = 0, selection: str = "v2",
+         ) -> tuple[nn.Module, dict[str, int]]:
+    """The HAWQ-quantized copy of ``model`` and its bits per layer.
+
+    ``selection="v2"`` (default): HAWQ-V2's trace-weighted objective (:func:`trace_sensitivity`
+    with ``iters`` Hutchinson samples, :func:`allocate_bits_v2`); ``"v1"``: HAWQ's ranking by the
+    top eigenvalue per weight (:func:`layer_sensitivity`, :func:`allocate_bits`, ``reverse``).
+    Post-training only: HAWQ's quantization-aware fine-tuning in Hessian order is not done here.
+    """
+    if selection not in ("v1", "v2"):
+        raise ValueError(f"selection must be 'v1' or 'v2', got {selection!r}")
     folded = clone_folded(model)
-    sens = layer_sensitivity(folded, data, examples=examples, iters=iters, seed=seed)
     sizes = {k: getattr(m, n).numel() for k, (m, n) in prunable_weights(folded).items()}
-    alloc = allocate_bits(sens, sizes, avg_bits, candidates, reverse=reverse)
+    if selection == "v2":
+        sens = trace_sensitivity(folded, data, examples=examples, samples=iters, seed=seed)
+        alloc = allocate_bits_v2(sens, quantization_perturbation(folded, candidates), sizes,
+                                 avg_bits, candidates)
+    else:
+        sens = layer_sensitivity(folded, data, examples=examples, iters=iters, seed=seed)
+        alloc = allocate_bits(sens, sizes, avg_bits, candidates, reverse=reverse)
     return quantize_mixed(folded, alloc), alloc

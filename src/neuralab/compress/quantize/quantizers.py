@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from torch import nn
 
@@ -160,11 +161,12 @@ def distilled(*, bits: int = 4) -> Quantizer:
 @register("quantizer", "hawq", arxiv="1905.03696",
           paper="HAWQ: Hessian AWare Quantization of Neural Networks with Mixed-Precision")
 def hawq(*, avg_bits: float = 4.0, candidates: tuple[int, ...] = (2, 3, 4, 5, 6, 8),
-         examples: int = 1024) -> Quantizer:
-    """Mixed precision per layer, ranked by top Hessian eigenvalue / size, at avg_bits on average."""
+         examples: int = 1024, selection: Literal["v2", "v1"] = "v2") -> Quantizer:
+    """Mixed precision per layer from Hessian sensitivity at avg_bits on average (HAWQ-V2's
+    trace-weighted objective, or v1's eigenvalue ranking); post-training, no Hessian-order QAT."""
     if not candidates or min(candidates) < 2 or max(candidates) > 16:
         raise ValueError(f"candidates must be bit widths in 2..16, got {candidates}")
     if avg_bits < min(candidates):
         raise ValueError(f"avg_bits {avg_bits} is below the smallest candidate {min(candidates)}")
     return Quantizer("hawq", lambda m, d: hawq_quantize(m, d, avg_bits, candidates=candidates,
-                                                        examples=examples)[0])
+                                                        examples=examples, selection=selection)[0])

@@ -185,3 +185,67 @@ def test_the_standard_trainer_trains_node_classification():
     assert result.metrics["test_accuracy"] > 0.75  # one graph: every step is full batch
     card = load_dataset("csbm").card()
     assert card["node_features"] == 16 and card["train_size"] == 1
+
+
+def _restriction_map(kind, raw, d):
+    """``F`` from the ``Phi`` output ``raw`` of one edge end: ``diag(tanh raw)``, ``tanh`` of the
+    ``d x d`` matrix, or (orth, d = 2) the rotation ``exp(M - M^T)`` by ``a = M_10 - M_01``."""
+    if kind == "diag":
+        return torch.diag(torch.tanh(raw))
+    m = raw.view(d, d)
+    if kind == "general":
+        return torch.tanh(m)
+    a = m[1, 0] - m[0, 1]  # M - M^T = [[0, -a], [a, 0]], whose exponential rotates by a
+    return torch.stack([torch.stack([torch.cos(a), -torch.sin(a)]),
+                        torch.stack([torch.sin(a), torch.cos(a)])])
+
+
+@pytest.mark.parametrize("kind", ["orth", "diag", "general"])
+def test_sheaf_diffusion_model_takes_the_diffusion_step_of_its_restriction_maps(kind):
+    """One layer of ``sheaf_diffusion`` on a triangle plus an isolated node, written out edge by
+    edge: ``L_vv = sum_{e ∋ v} F_{v<e}^T F_{v<e}``, ``L_vu = -F_{v<e}^T F_{u<e}``,
+    ``Delta = (D + I)^{-1/2} L (D + I)^{-1/2}`` (``D``: the diagonal of ``L``), then
+    ``X <- X - elu(Delta (I ⊗ W_1) X W_2)`` and the head on each node's stalk."""
+    from neuralab.data.dataset import DataSpec
+
+    n, F_in, d, f = 4, 3, 2, 3
+    edges = [(0, 1), (1, 2), (0, 2)]  # node 3 has no edge
+    adj = torch.zeros(n, n)
+    for v, u in edges:
+        adj[v, u] = adj[u, v] = 1
+    spec = DataSpec("sequence", (F_in + n, n), 2, node_features=F_in)
+    model = build_model("sheaf_diffusion", spec, {"stalk_dim": d, "channels": f, "depth": 1,
+                                                  "maps": kind}, seed=0).eval()
+    layer = model.layers[0]
+    with torch.no_grad():
+        layer.w1.weight.add_(0.3 * torch.randn(d, d))  # W_1 starts as the identity
+    feats = torch.randn(n, F_in)
+    h = feats @ model.lift[1].weight.T + model.lift[1].bias  # (n, d f)
+    phi = model.maps[0].linear
+    F_map = {(v, u): _restriction_map(kind, torch.cat([h[v], h[u]]) @ phi.weight.T + phi.bias, d)
+             for v in range(n) for u in range(n)}  # F_{v<(v,u)}
+    L = torch.zeros(n * d, n * d)
+    blk = lambda v: slice(v * d, (v + 1) * d)  # noqa: E731
+    for v, u in edges:
+        Fv, Fu = F_map[v, u], F_map[u, v]
+        L[blk(v), blk(v)] += Fv.T @ Fv
+        L[blk(u), blk(u)] += Fu.T @ Fu
+        L[blk(v), blk(u)] = -Fv.T @ Fu
+        L[blk(u), blk(v)] = -Fu.T @ Fv
+    s = (torch.diagonal(L) + 1).rsqrt()
+    delta = s[:, None] * L * s[None, :]
+    X = h.reshape(n * d, f)  # node v's stalk: rows v d .. v d + d - 1
+    W1, W2 = layer.w1.weight, layer.w2.weight.T
+    mixed = torch.cat([W1 @ X[blk(v)] for v in range(n)])  # (I_n ⊗ W_1) X
+    X = X - torch.nn.functional.elu(delta @ mixed @ W2)
+    ref = X.reshape(n, d * f) @ model.head.weight.T + model.head.bias
+    graph = pack_graph(feats, adj).unsqueeze(0)
+    torch.testing.assert_close(model(graph)[0], ref, atol=1e-5, rtol=1e-5)
+    # the isolated node has no entries in Delta: its stalk passes the layer unchanged
+    torch.testing.assert_close(delta[blk(3)], torch.zeros(d, n * d))
+    # a self-loop has no coboundary (F_{v<e} x_v - F_{v<e} x_v = 0): the Laplacian ignores it
+    looped = adj.clone()
+    looped[0, 0] = 1
+    maps = model.maps[0](h.unsqueeze(0))
+    torch.testing.assert_close(sheaf_laplacian(maps, looped.unsqueeze(0)),
+                               sheaf_laplacian(maps, adj.unsqueeze(0)))

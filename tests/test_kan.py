@@ -101,3 +101,55 @@ def test_symbolic_dataset_values():
     assert data.spec.task == "regression" and data.x_train.abs().max() <= 1
     bessel = load_dataset("symbolic", function="bessel", n_train=5, n_test=5)
     assert bessel.spec.input_shape == (1,)
+
+
+def _skan_layer_by_hand(layer, x, size, low=-1.0, high=1.0):
+    """``y_j = sum_i [w^b_ji silu(x_i) + sum_s softmax(alpha_j)_s sum_m c^s_jim f^s_m(x_i)]`` with
+    the spaces' functions written out: cubic B-splines (scipy) on ``G = size - 3`` intervals,
+    ``sin(2 pi m u)`` then ``cos(2 pi m u)`` for ``m = 1 .. size/2`` (``u = (x - a) / (b - a)``),
+    Gaussians ``exp(-((x - mu_m) / h)^2)`` at ``size`` even centres ``h`` apart, and Chebyshev
+    ``T_m(tanh x)`` by ``T_{m+1} = 2 t T_m - T_{m-1}``."""
+    xd = x.detach().double()
+    G = size - 3
+    knots = low + (high - low) / G * np.arange(-3, G + 4)
+    xs = xd.numpy().ravel()
+    spline = np.stack([np.nan_to_num(BSpline.basis_element(knots[j:j + 5], extrapolate=False)(xs))
+                       for j in range(G + 3)], -1).reshape(*x.shape, G + 3)
+    u = (xd - low) / (high - low)
+    m = torch.arange(1, size // 2 + 1, dtype=torch.float64)
+    angle = 2 * np.pi * m * u[..., None]
+    fourier = torch.cat([torch.sin(angle), torch.cos(angle)], -1)
+    centres, h = torch.linspace(low, high, size, dtype=torch.float64), (high - low) / (size - 1)
+    rbf = torch.exp(-(((xd[..., None] - centres) / h) ** 2))
+    t = torch.tanh(xd)
+    cheb = [torch.ones_like(t), t]
+    while len(cheb) < size:
+        cheb.append(2 * t * cheb[-1] - cheb[-2])
+    feats = {"bspline": torch.as_tensor(spline), "fourier": fourier, "rbf": rbf,
+             "chebyshev": torch.stack(cheb, -1)}
+    mix = layer.mixture().detach().double()  # (n_out, n_spaces): softmax(alpha_j), one-hot once selected
+    y = torch.nn.functional.silu(xd) @ layer.scale_base.detach().double().T
+    for s, space in enumerate(layer.spaces):
+        c = layer.coef[s].detach().double()  # (n_out, n_in, m)
+        y = y + mix[:, s] * torch.einsum("bim,jim->bj", feats[space], c)
+    return y
+
+
+def test_skan_model_is_the_selectable_kan_formula_layer_by_layer():
+    spec = load_dataset("symbolic", function="exp_sin", n_train=10, n_test=10).spec  # 2 -> 1
+    model = build_model("skan", spec, {"widths": [3], "size": 6, "noise": 1.0}, seed=0)
+    with torch.no_grad():
+        for layer in [*model.layers, model.head]:
+            layer.logits.normal_(generator=torch.Generator().manual_seed(1))  # uneven mixtures
+        model.layers[0].scale_base.mul_(4.0)  # hidden values beyond the grid range [-1, 1] too
+    x = torch.rand(16, 2, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    hidden = _skan_layer_by_hand(model.layers[0], x, 6)
+    assert hidden.abs().max() > 1.2
+    ref = _skan_layer_by_hand(model.head, hidden.float(), 6)
+    torch.testing.assert_close(model(x).double(), ref, atol=1e-4, rtol=1e-4)
+    chosen = model.select_spaces()  # one space per node: the mixture becomes one-hot
+    assert chosen == [[layer.spaces[int(i)] for i in layer.logits.argmax(-1)]
+                      for layer in [*model.layers, model.head]]
+    hidden = _skan_layer_by_hand(model.layers[0], x, 6)
+    ref = _skan_layer_by_hand(model.head, hidden.float(), 6)
+    torch.testing.assert_close(model(x).double(), ref, atol=1e-4, rtol=1e-4)

@@ -123,3 +123,62 @@ def test_kv_bottleneck_selects_nearest_keys_and_updates_only_their_values():
     touched = (layer.values.grad.abs().sum(-1) > 0).nonzero().tolist()
     assert touched == [[c, int(idx[0, c])] for c in range(4)]  # one value per codebook
     assert not layer.keys.requires_grad and not layer.projections.requires_grad
+
+
+def _hopfield_pooling_by_hand(model, x, beta, n_updates=0):
+    """``hopfield_pooling``'s logits written out: embedded inputs ``Y`` (stored patterns), keys
+    ``K = Y W_K + b_K``, values ``V = K W_V + b_V``; per head ``h`` the learned state patterns
+    ``Q_h`` are updated ``n_updates`` times by ``Q_h <- softmax(beta Q_h K_h^T) K_h``, then
+    ``Z_h = softmax(beta Q_h K_h^T) V_h``; heads concatenated, the output map, flattened, the head."""
+    pool = model.pool
+    Y = x.unsqueeze(-1) * model.stem.embed.weight[:, 0] + model.stem.embed.bias  # (B, T, D)
+    K = Y @ pool.key.weight.T + pool.key.bias
+    V = K @ pool.value.weight.T + pool.value.bias
+    H, d = pool.queries.shape[0], pool.queries.shape[-1]
+    heads = []
+    for h in range(H):
+        Kh, Vh = K[..., h * d:(h + 1) * d], V[..., h * d:(h + 1) * d]  # (B, T, d)
+        Qh = pool.queries[h].expand(x.shape[0], -1, -1)  # (B, Q, d)
+        for _ in range(n_updates):
+            Qh = torch.softmax(beta * Qh @ Kh.transpose(1, 2), -1) @ Kh
+        heads.append(torch.softmax(beta * Qh @ Kh.transpose(1, 2), -1) @ Vh)  # (B, Q, d)
+    Z = torch.cat(heads, -1) @ pool.out.weight.T + pool.out.bias  # (B, Q, D)
+    return Z.flatten(1) @ model.head.weight.T + model.head.bias
+
+
+@pytest.mark.parametrize("params, beta", [({}, 1 / math.sqrt(4)),  # default beta: 1 / sqrt(d_head)
+                                          ({"beta": 0.3, "n_updates": 2}, 0.3)])
+def test_hopfield_pooling_model_is_softmax_retrieval_with_its_own_weights(params, beta):
+    spec = DataSpec("classification", (9,), 3)
+    model = build_model("hopfield_pooling", spec,
+                        {"d_model": 8, "n_heads": 2, "n_queries": 3, **params}, seed=0)
+    x = torch.randn(5, 9, generator=G)
+    ref = _hopfield_pooling_by_hand(model, x, beta, params.get("n_updates", 0))
+    torch.testing.assert_close(model(x), ref)
+    perm = torch.randperm(9, generator=G)  # a set classifier: the order of the inputs is irrelevant
+    torch.testing.assert_close(model(x[:, perm]), model(x), atol=1e-5, rtol=1e-5)
+
+
+def test_kv_bottleneck_model_returns_the_values_of_the_nearest_keys():
+    spec = DataSpec("classification", (2, 2), 3)  # inputs (C, L) = (2, 2), flattened to 4 numbers
+    model = build_model("kv_bottleneck", spec, {"n_codebooks": 2, "n_keys": 3, "d_key": 2}, seed=0)
+    bottleneck = model.bottleneck
+    keys = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    values = torch.tensor([[[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 4.0]],
+                           [[8.0, 0.0, 0.0], [0.0, 16.0, 0.0], [0.0, 0.0, 32.0]]])
+    with torch.no_grad():  # codebook 0 reads the first two numbers, codebook 1 the last two
+        bottleneck.projections.copy_(torch.tensor([[[1.0, 0.0], [0.0, 1.0], [0.0, 0.0], [0.0, 0.0]],
+                                                   [[0.0, 0.0], [0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]]))
+        bottleneck.keys.copy_(keys.expand(2, 3, 2))
+        bottleneck.initialized.fill_(True)  # the keys stay where they were put
+        bottleneck.values.copy_(values)
+    x = torch.tensor([[[0.9, 0.2], [0.1, 0.7]],     # codebook 0 -> key 1, codebook 1 -> key 2
+                      [[0.1, -0.2], [1.2, 0.3]],    # key 0, key 1
+                      [[-0.1, 0.8], [0.2, 0.1]]])   # key 2, key 0
+    nearest = [(1, 2), (0, 1), (2, 0)]
+    expected = torch.stack([(values[0, a] + values[1, b]) / 2 for a, b in nearest])
+    assert bottleneck.select(x.flatten(1)).tolist() == [list(p) for p in nearest]
+    for mode in (True, False):
+        model.train(mode)
+        torch.testing.assert_close(model(x), expected)
+    assert torch.equal(bottleneck.keys, keys.expand(2, 3, 2))

@@ -155,3 +155,43 @@ def test_gated_linear_rnn_implements_linear_self_attention():
         h = lam * h + ungated.value(X[:, t])
         hs.append(h)
     torch.testing.assert_close(ungated(X), ungated.out(ungated.readout(torch.stack(hs, 1))))
+
+
+def _elman_states(model, u):
+    """Every step's top-layer state of the Elman recurrence, written out with ``model``'s weights:
+    ``h^l_t = tanh(W_ih^l h^{l-1}_t + b_ih^l + W_hh^l h^l_{t-1} + b_hh^l)``, ``h^0_t = u_t``,
+    ``h^l_0 = 0``."""
+    rnn = model.rnn
+    for l in range(rnn.num_layers):
+        w_ih, w_hh = getattr(rnn, f"weight_ih_l{l}"), getattr(rnn, f"weight_hh_l{l}")
+        b_ih, b_hh = getattr(rnn, f"bias_ih_l{l}"), getattr(rnn, f"bias_hh_l{l}")
+        h, hs = torch.zeros(u.shape[0], rnn.hidden_size), []
+        for t in range(u.shape[1]):
+            h = torch.tanh(u[:, t] @ w_ih.T + b_ih + h @ w_hh.T + b_hh)
+            hs.append(h)
+        u = torch.stack(hs, 1)
+    return u  # (B, T, width)
+
+
+def test_elman_rnn_model_is_the_tanh_recurrence_with_its_own_weights():
+    from neuralab.data.dataset import DataSpec
+    from neuralab.models import build_model
+
+    # real inputs (C=2, L=7): step t reads the two channels at position t through the stem
+    spec = DataSpec("classification", (2, 7), 3)
+    model = build_model("elman_rnn", spec, {"width": 5, "layers": 2, "init": "orthogonal"}, seed=0)
+    with torch.no_grad():
+        for name, p in model.rnn.named_parameters():
+            if name.startswith("bias"):
+                p.normal_(generator=G)  # the init zeroes them; make them count
+    x = torch.randn(4, 2, 7, generator=G)
+    u = x.transpose(1, 2) @ model.stem.embed.weight.T + model.stem.embed.bias  # (B, T, C) -> (B, T, 5)
+    h = _elman_states(model, u)
+    torch.testing.assert_close(model(x), h[:, -1] @ model.head.weight.T + model.head.bias)
+    assert isinstance(model.rnn, nn.RNN) and model.rnn.nonlinearity == "tanh"
+    # a sequence task over tokens: one output per step, from the embedded tokens
+    spec = DataSpec("sequence", (6,), 4, vocab_size=9)
+    model = build_model("elman_rnn", spec, {"width": 3}, seed=1)
+    tokens = torch.randint(0, 9, (2, 6), generator=G)
+    h = _elman_states(model, model.stem.embed.weight[tokens])
+    torch.testing.assert_close(model(tokens), h @ model.head.weight.T + model.head.bias)

@@ -145,3 +145,48 @@ def test_apply_masks_rejects_unknown_names(data):
         apply_masks(_mlp(data), {"nope.weight": torch.ones(3)})
     with pytest.raises(NeuralabError, match="no prunable weights"):
         prunable_weights(nn.ReLU())
+
+
+def _layers(seed=0):
+    """Convolution, linear and recurrent weights (the prunable kinds), drawn from ``seed``."""
+    torch.manual_seed(seed)
+    return nn.ModuleDict({"conv": nn.Conv1d(3, 5, 3), "fc": nn.Linear(30, 20),
+                          "rnn": nn.GRU(20, 4), "head": nn.Linear(4, 7)})
+
+
+def test_random_uniform_prunes_the_same_fraction_of_every_layer_at_random():
+    """``random_uniform``: i.i.d. uniform scores (seeded per layer), every layer keeping its
+    ``round((1 - sparsity) n)`` top-scored weights; scores ignore the weights' values."""
+    pruner = REGISTRY.create("pruner", "random_uniform", sparsity=0.6)
+    model = _layers()
+    masks = pruner.apply(model, seed=3)
+    sizes = {"conv.weight": 45, "fc.weight": 600, "rnn.weight_ih_l0": 240,
+             "rnn.weight_hh_l0": 48, "head.weight": 28}
+    assert {k: m.numel() for k, m in masks.items()} == sizes
+    for key, (module, name) in prunable_weights(model).items():
+        mask = masks[key]
+        assert int(mask.sum()) == round(0.4 * sizes[key])  # 18, 240, 96, 19, 11
+        assert torch.equal(getattr(module, name) == 0, ~mask)  # the forward weight is masked
+    # reproducible for a seed, whatever the weights; another seed draws other weights
+    again, other_weights = pruner.masks(_layers(0), seed=3), pruner.masks(_layers(1), seed=3)
+    other_seed = pruner.masks(_layers(0), seed=4)
+    for k in sizes:
+        assert torch.equal(again[k], masks[k]) and torch.equal(other_weights[k], masks[k])
+        assert not torch.equal(other_seed[k], masks[k])
+
+
+def test_random_uniform_never_revives_a_pruned_weight():
+    """Pruned weights score -inf: a second round (any seed) only removes more, and its sparsity
+    counts every weight; a round at a lower sparsity keeps the model as it is."""
+    pruner = REGISTRY.create("pruner", "random_uniform", sparsity=0.5)
+    model = _layers()
+    first = pruner.apply(model, seed=1)
+    second = pruner.apply(model, sparsity=0.8, seed=2)
+    for key, (module, name) in prunable_weights(model).items():
+        assert not (second[key] & ~first[key]).any()  # kept now => kept before
+        assert int(second[key].sum()) == round(0.2 * first[key].numel())
+        torch.testing.assert_close(getattr(module, f"{name}_mask").bool(), second[key])
+    lower = pruner.masks(model, sparsity=0.3, seed=5)
+    assert all(not (lower[k] & ~second[k]).any() for k in lower)
+    pruner.apply(model, sparsity=0.3, seed=5)
+    assert sparsity(model)["total"] == pytest.approx(0.8, abs=1e-3)

@@ -35,13 +35,16 @@ def sheaf_laplacian(maps: torch.Tensor, adjacency: torch.Tensor, normalize: bool
     """The (normalized) sheaf Laplacian ``(B, n d, n d)`` from restriction maps.
 
     ``maps[b, v, u]`` is ``F_{v<e}`` for the edge ``e = (v, u)``: ``(B, n, n, d, d)``;
-    ``adjacency``: ``(B, n, n)`` 0/1 (entries off the edges are ignored).
+    ``adjacency``: ``(B, n, n)`` 0/1 (entries off the edges are ignored). A self-loop ``(v, v)``
+    adds nothing: its coboundary ``F_{v<e} x_v - F_{v<e} x_v`` is zero, so the diagonal of
+    ``adjacency`` is ignored.
     """
     B, n, _, d, _ = maps.shape
-    maps = maps * adjacency[..., None, None]  # only edges count
+    eye = torch.eye(n, dtype=maps.dtype, device=maps.device)
+    maps = maps * (adjacency * (1 - eye))[..., None, None]  # only edges between two nodes count
     gram = maps.transpose(-1, -2) @ maps  # F_{v<e}^T F_{v<e}: (B, n, n, d, d)
     cross = maps.transpose(-1, -2) @ maps.transpose(1, 2)  # F_{v<e}^T F_{u<e}: (B, n, n, d, d)
-    eye = torch.eye(n, dtype=maps.dtype, device=maps.device)[None, :, :, None, None]
+    eye = eye[None, :, :, None, None]
     blocks = -cross * (1 - eye) + eye * gram.sum(2, keepdim=True)  # (B, v, u, d, d)
     if normalize:  # D^{-1/2} L D^{-1/2} with D the diagonal of L's diagonal blocks (+1)
         deg = torch.diagonal(gram.sum(2), dim1=-2, dim2=-1) + 1  # (B, n, d)

@@ -2,7 +2,8 @@
 
 A :class:`MaskPruner` computes masks for a model's prunable weights and applies them through
 ``torch.nn.utils.prune``; weights already pruned keep score ``-inf``, so a pruner called again at a
-higher sparsity (gradual and iterative schedules) only removes more. ``sparsity`` always counts
+higher sparsity (gradual and iterative schedules) only removes more, and its masks never keep a
+weight already pruned (at a lower sparsity they are the current masks). ``sparsity`` always counts
 every prunable weight, pruned before or not. Scores that need data (``taylor``, the
 rate-distortion scope) read the first ``calibration`` training examples of ``data``.
 
@@ -71,7 +72,8 @@ class MaskPruner:
             raw = importance_scores(self.importance, weights, seed)
         old = masks_of(targets)
         ranked = {k: torch.where(old[k], s.float(), -torch.inf) for k, s in raw.items()}
-        return allocate(self.scope, ranked, target, self.min_keep)
+        masks = allocate(self.scope, ranked, target, self.min_keep)
+        return {k: m & old[k] for k, m in masks.items()}  # below the current sparsity: no revival
 
     def apply(self, model: nn.Module, data: Dataset | None = None, *, sparsity: float | None = None,
               seed: int = 0) -> dict[str, torch.Tensor]:

@@ -31,6 +31,8 @@ def test_smoke_shares_the_activation_sweeps_layernorm_population():
     claim = get_claim("rmsnorm_vs_layernorm")
     records = claim.run("smoke")
     assert {r["run"] for r in records} == {LAYER, RMS}
+    # enough training-loss points for the precondition to judge (one evaluation left one point)
+    assert "too few" not in (claim.budget_failure(records) or "")
     before = _population.cache_info().hits
     get_claim("relu2_vs_relu").run("smoke")  # its char-LM ReLU arm is the LayerNorm arm above
     assert _population.cache_info().hits > before

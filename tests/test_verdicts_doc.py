@@ -2,8 +2,9 @@
 
 from claim_fixtures import ReportToyClaim  # noqa: F401  (registers the toy claims)
 from neuralab.claims.runner import run_claim
-from neuralab.claims.verdicts_doc import (agreement, carried_rows, earlier_verdicts, render_table,
-                                          update_page, verdict_rows)
+from neuralab.claims.verdicts_doc import (agreement, carried_rows, earlier_verdicts,
+                                          quick_run_seconds, render_table, update_page,
+                                          verdict_rows)
 from neuralab.store import RunStore
 
 OLD_PAGE = """# Verdicts at the full budget
@@ -110,3 +111,16 @@ def test_claims_not_re_run_are_carried_into_the_new_table(tmp_path):
     assert "Quick against full: 1 equal" in section
     wall = rows[0]["seconds"] + 40
     assert f"Suite wall time {wall / 60:.1f} min (full; " in section
+
+
+def test_the_quick_time_counts_every_claim_of_the_quick_store(tmp_path):
+    """Not only the claims re-run at full for this table: the demo's whole quick suite."""
+    full, quick = RunStore(tmp_path / "full"), RunStore(tmp_path / "quick")
+    run_claim("report_toy_claim", "full", store=full)
+    assert quick_run_seconds(quick) == {}
+    run_claim("report_toy_claim", "quick", store=quick)
+    seconds = quick_run_seconds(quick)
+    assert set(seconds) == {"report_toy_claim"} and seconds["report_toy_claim"] >= 0
+    section = render_table(verdict_rows(full), date="2026-12-02",
+                           quick_seconds={"report_toy_claim": 30.0, "other_claim": 90.0})
+    assert "2.0 min (quick: its 2 claims)" in section

@@ -80,6 +80,11 @@ def _runs(store: RunStore | None, budget: str) -> dict[str, Any]:
     return {k: r for k, r in latest_claim_runs(store).items() if r.summary.get("budget") == budget}
 
 
+def quick_run_seconds(store: RunStore | None) -> dict[str, float]:
+    """``{claim: seconds}`` of the latest quick run of every claim in ``store``."""
+    return {k: float(r.summary.get("seconds") or 0) for k, r in _runs(store, "quick").items()}
+
+
 def _fmt(x: Any) -> str:
     return f"{x:.4g}" if isinstance(x, (int, float)) else "—"
 
@@ -134,12 +139,15 @@ COLUMNS = ("claim", "old verdict (3 seeds, 2/3 rule)", "verdict", "deciding part
 
 def render_table(rows: list[dict[str, Any]], *, date: str | None = None,
                  missing: Sequence[str] = (),
-                 carried: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+                 carried: Mapping[str, Mapping[str, Any]] | None = None,
+                 quick_seconds: Mapping[str, float] | None = None) -> str:
     """The new section: header (date, counts, wall time, machine) and the table. ``carried``
     (from :func:`carried_rows`) are the previous table's rows of claims not re-run here: they
     join the table with the date of their run in the claim column, so that the newest table is
     every claim's verdict of record. ``missing`` names the registered claims in neither (their
-    verdict of record stays the one in an earlier table)."""
+    verdict of record stays the one in an earlier table). ``quick_seconds``
+    (:func:`quick_run_seconds`) gives the quick suite's time over every claim the quick store
+    ran, not only those re-run here at full."""
     date = date or time.strftime("%Y-%m-%d")
     carried = {k: v for k, v in (carried or {}).items() if k not in {r["claim"] for r in rows}}
     counts: dict[str, int] = {}
@@ -147,7 +155,9 @@ def render_table(rows: list[dict[str, Any]], *, date: str | None = None,
         counts[verdict] = counts.get(verdict, 0) + 1
     wall = sum(r["seconds"] or 0 for r in rows)
     carried_wall = sum(c["seconds"] or 0 for c in carried.values())
-    quick_wall = sum(r["quick_seconds"] or 0 for r in rows)
+    if quick_seconds is None:
+        quick_seconds = {r["claim"]: r["quick_seconds"] for r in rows if r["quick_seconds"]}
+    quick_wall = sum(quick_seconds.values())
     agree = [r["agreement"] for r in rows if r["agreement"]] + [
         c["agreement"] for c in carried.values() if c["agreement"]]
     env = next((r["environment"] for r in rows if r["environment"]), {})
@@ -155,7 +165,8 @@ def render_table(rows: list[dict[str, Any]], *, date: str | None = None,
     lines.append(", ".join(f"{n} {v}" for v, n in sorted(counts.items())) + ". "
                  f"Suite wall time {(wall + carried_wall) / 60:.1f} min (full"
                  + (f"; {wall / 60:.1f} min of it run for this table" if carried else "") + ")"
-                 + (f", {quick_wall / 60:.1f} min (quick)" if quick_wall else "")
+                 + (f", {quick_wall / 60:.1f} min (quick: its {len(quick_seconds)} claims)"
+                    if quick_wall else "")
                  + (f", torch {env.get('torch')}, {env.get('threads')} thread(s) per claim on "
                     f"{env.get('cpu')} ({env.get('cpus')} CPUs)" if env else "") + ".")
     if carried:

@@ -216,8 +216,8 @@ def table(
     verdicts beside them and the earlier verdicts from the page), keeping earlier tables; the
     claims the store did not re-run keep their rows of the page's newest table, dated."""
     from neuralab.claims.runner import resolve_claims
-    from neuralab.claims.verdicts_doc import (carried_rows, earlier_verdicts, render_table,
-                                              update_page, verdict_rows)
+    from neuralab.claims.verdicts_doc import (carried_rows, earlier_verdicts, quick_run_seconds,
+                                              render_table, update_page, verdict_rows)
     from neuralab.config import read_config_text
 
     check_out_file(out)
@@ -228,7 +228,8 @@ def table(
     carried = {k: v for k, v in carried_rows(page).items()
                if k in registered and k not in {r["claim"] for r in rows}}
     missing = sorted(registered - {r["claim"] for r in rows} - set(carried))
-    section = render_table(rows, missing=missing, carried=carried)
+    section = render_table(rows, missing=missing, carried=carried,
+                           quick_seconds=quick_run_seconds(quick) if quick is not None else None)
     typer.echo(f"{len(rows)} claims written to {update_page(out, section)}"
                + (f", {len(carried)} carried over from its newest table" if carried else "")
                + (f" ({len(missing)} with no full run under the interval rule)" if missing else ""))

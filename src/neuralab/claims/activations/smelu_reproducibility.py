@@ -25,7 +25,7 @@ intersection-union, :mod:`neuralab.claims.base`):
    -0.01 (non-inferiority).
 
 Seeds: 10 pairs (20 models per activation, each activation one population); no pilot:
-``seeds_needed(s, d)`` is at most 10 whenever a part's spread over pairs is below 0.36 of its
+``seeds_needed(s, d)`` is at most 10 whenever a part's spread over pairs is up to 1.16 times its
 distance from the threshold. Precondition: every model's training loss is flat over the last 10%
 of its steps or below 0.02 (:func:`~neuralab.claims.base.training_converged`), so both arms are
 compared after training, not during it.

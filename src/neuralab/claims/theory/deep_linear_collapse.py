@@ -27,7 +27,7 @@ over seeds, intersection-union, :mod:`neuralab.claims.base`):
    ``(||h_k|| - ||h_{k+1}||) / ||h_1||`` is positive.
 
 Seeds: 10; no pilot: ``seeds_needed(s, d)`` is at most 10 whenever a part's seed spread ``s`` is
-below 0.36 of its distance ``d`` from the threshold, and the minimizer's geometry is exact in
+up to 1.16 times its distance ``d`` from the threshold, and the minimizer's geometry is exact in
 theory, so the spread is the optimizer's residual. Precondition: the optimizer reached a
 stationary point (the final gradient norm of every run's objective below 1e-3; the cosine decay
 would make any objective look flat at the end), and no class mean vanished (every norm at least

@@ -42,3 +42,26 @@ def test_model_deploy_after_training():
     n_train = sum(p.numel() for p in model.parameters())
     n_deploy = sum(p.numel() for p in deployed.parameters())
     assert n_deploy < n_train
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+def test_plain_block_is_the_3x3_branch_alone_and_deploys(dims):
+    torch.manual_seed(1)
+    block = RepVGGBlock(dims, 4, 4, 1, plain=True)
+    assert block.conv1 is None and block.bn1 is None and block.bn_id is None
+    _randomize_bn(block)
+    block.eval()
+    x = torch.randn(3, 4, *([7] * dims))
+    expected = torch.relu(block.bn3(block.conv3(x)))  # y = relu(BN_3(conv3x3(x)))
+    torch.testing.assert_close(block(x), expected)
+    block.reparameterize()
+    torch.testing.assert_close(block(x), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_plain_model_has_fewer_training_parameters_and_the_same_deployed_shape():
+    data = load_dataset("digits")
+    multi = build_model("repvgg", data.spec, {"channels": 8, "depth": 3}, seed=0)
+    plain = build_model("repvgg", data.spec, {"channels": 8, "depth": 3, "plain": True}, seed=0)
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert count(plain) < count(multi)
+    assert count(deploy(plain)) == count(deploy(multi))

@@ -11,7 +11,9 @@ folds into it (``K' = K gamma / sigma``, ``b' = beta - mu gamma / sigma``), the 
 zero-padded to 3x3 and the identity is the 3x3 kernel with a single 1 at the centre of channel
 ``i -> i``. Their sum is one 3x3 convolution with bias: :meth:`RepVGGBlock.reparameterize`
 computes it, and the deployed block equals the training block in eval mode to float tolerance.
-Works for 1-D (``(C, L)``) and 2-D (``(C, H, W)``) inputs.
+Works for 1-D (``(C, L)``) and 2-D (``(C, H, W)``) inputs. With ``plain=True`` a block keeps
+only its 3x3 branch, ``y = relu(BN_3(conv3x3(x)))``: the paper's plain VGG-style baseline, whose
+deployed form is the same stack of 3x3 convolutions.
 """
 
 from __future__ import annotations
@@ -35,35 +37,37 @@ def _fold(kernel: torch.Tensor, bn: nn.modules.batchnorm._BatchNorm) -> tuple[to
 
 
 class RepVGGBlock(nn.Module):
-    """3x3 + 1x1 + identity branches, each with its BatchNorm, then ReLU; or, once deployed,
-    one 3x3 convolution with bias and ReLU."""
+    """3x3 + 1x1 + identity branches (only the 3x3 one when ``plain``), each with its BatchNorm,
+    then ReLU; or, once deployed, one 3x3 convolution with bias and ReLU."""
 
-    def __init__(self, dims: int, c_in: int, c_out: int, stride: int = 1):
+    def __init__(self, dims: int, c_in: int, c_out: int, stride: int = 1, plain: bool = False):
         super().__init__()
         conv, bn = {1: (nn.Conv1d, nn.BatchNorm1d), 2: (nn.Conv2d, nn.BatchNorm2d)}[dims]
         self.dims, self.c_in, self.c_out, self.stride = dims, c_in, c_out, stride
         self.conv3 = conv(c_in, c_out, 3, stride=stride, padding=1, bias=False)
         self.bn3 = bn(c_out)
-        self.conv1 = conv(c_in, c_out, 1, stride=stride, padding=0, bias=False)
-        self.bn1 = bn(c_out)
-        self.bn_id = bn(c_in) if c_in == c_out and stride == 1 else None
+        self.conv1 = None if plain else conv(c_in, c_out, 1, stride=stride, padding=0, bias=False)
+        self.bn1 = None if plain else bn(c_out)
+        self.bn_id = bn(c_in) if c_in == c_out and stride == 1 and not plain else None
         self.deployed: nn.Module | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.deployed is not None:
             return F.relu(self.deployed(x))  # (B, C_in, *S) -> (B, C_out, *S')
-        y = self.bn3(self.conv3(x)) + self.bn1(self.conv1(x))
+        y = self.bn3(self.conv3(x))
+        if self.conv1 is not None:
+            y = y + self.bn1(self.conv1(x))
         if self.bn_id is not None:
             y = y + self.bn_id(x)
         return F.relu(y)
 
     @torch.no_grad()
     def fused(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The single 3x3 kernel and bias equal to the three branches in eval mode."""
-        k3, b3 = _fold(self.conv3.weight, self.bn3)
-        pad = [1, 1] * self.dims
-        k1, b1 = _fold(F.pad(self.conv1.weight, pad), self.bn1)
-        kernel, bias = k3 + k1, b3 + b1
+        """The single 3x3 kernel and bias equal to the branches in eval mode."""
+        kernel, bias = _fold(self.conv3.weight, self.bn3)
+        if self.conv1 is not None:
+            k1, b1 = _fold(F.pad(self.conv1.weight, [1, 1] * self.dims), self.bn1)
+            kernel, bias = kernel + k1, bias + b1
         if self.bn_id is not None:
             eye = torch.zeros_like(self.conv3.weight)
             centre = (1,) * self.dims
@@ -89,7 +93,7 @@ class RepVGGBlock(nn.Module):
 class RepVGG(Model):
     """A plain stack of RepVGG blocks, global average pooling and a linear head."""
 
-    def __init__(self, spec: DataSpec, *, channels: int, depth: int):
+    def __init__(self, spec: DataSpec, *, channels: int, depth: int, plain: bool = False):
         super().__init__()
         shape = spec.input_shape
         if spec.tokens or len(shape) not in (1, 2, 3):
@@ -100,7 +104,7 @@ class RepVGG(Model):
         self.blocks = nn.ModuleList()
         for i in range(depth):
             stride = 2 if i in (0, depth // 2) and i < depth - 1 else 1
-            self.blocks.append(RepVGGBlock(dims, c, channels, stride))
+            self.blocks.append(RepVGGBlock(dims, c, channels, stride, plain))
             c = channels
         self.head = nn.Linear(channels, spec.n_outputs)
         initialize(self.blocks, "he", "relu")
@@ -137,10 +141,11 @@ def deploy(model: nn.Module) -> nn.Module:
 
 @register("model", "repvgg", tags={"batch_statistics"}, arxiv="2101.03697",
           paper="RepVGG: Making VGG-style ConvNets Great Again")
-def repvgg(spec: DataSpec, *, channels: int = 32, depth: int = 4) -> RepVGG:
-    """RepVGG: multi-branch blocks in training, one 3x3 convolution each once deployed."""
+def repvgg(spec: DataSpec, *, channels: int = 32, depth: int = 4, plain: bool = False) -> RepVGG:
+    """RepVGG: multi-branch blocks in training, one 3x3 convolution each once deployed
+    (``plain``: the 3x3 branch alone, the plain VGG-style baseline)."""
     if spec.task == "sequence":
         raise ValueError("repvgg classifies or regresses whole inputs; it does not fit sequence tasks")
     if channels < 1 or depth < 1:
         raise ValueError("channels and depth must be positive")
-    return RepVGG(spec, channels=channels, depth=depth)
+    return RepVGG(spec, channels=channels, depth=depth, plain=plain)

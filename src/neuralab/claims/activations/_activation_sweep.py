@@ -83,7 +83,8 @@ CHAR_LM_BUDGETS = {"smoke": {"seeds": 2}, "full": {"seeds": 6}}  # the claim's f
 # the seeds are TESTBED_SEEDS, so that each testbed's populations are shared by every claim
 
 
-def _config(testbed: str, activation: str, budget: str, norm: str = "layer") -> dict[str, Any]:
+def _config(testbed: str, activation: str, budget: str, norm: str = "layer",
+            ffn: str = "mlp") -> dict[str, Any]:
     b = dict(SETTINGS[budget][testbed])
     if testbed == "mnist1d":
         return {"data": {"name": "mnist1d"},
@@ -92,23 +93,26 @@ def _config(testbed: str, activation: str, budget: str, norm: str = "layer") -> 
                 "optim": {"name": "adam", "lr": 1e-3},
                 "train": {"steps": b["steps"], "batch_size": 128,
                           "eval_every": max(1, b["steps"] // 10)}}
-    extra = {} if norm == "layer" else {"norm": norm}  # the Transformer's default is "layer"
+    extra: dict[str, Any] = {} if norm == "layer" else {"norm": norm}  # the default is "layer"
+    if ffn != "mlp":  # the Transformer's default FFN
+        extra["ffn"] = ffn
     return char_lm(**b, activation=activation, evals=CHAR_LM_EVALS, **extra)
 
 
 @lru_cache(maxsize=64)  # called with every argument positional, so that calls share entries
 def _population(testbed: str, activation: str, seeds: tuple[int, ...], budget: str,
-                norm: str = "layer") -> tuple[tuple[list[dict[str, Any]], np.ndarray | None], ...]:
+                norm: str = "layer", ffn: str = "mlp"
+                ) -> tuple[tuple[list[dict[str, Any]], np.ndarray | None], ...]:
     """Each seed's records (curves and final metrics) and, on MNIST-1D, which test examples it
     gets right; the seeds trained together as one population."""
     from neuralab.data import load_dataset
     from neuralab.engine.metrics import correct_mask
 
-    config = _config(testbed, activation, budget, norm)
+    config = _config(testbed, activation, budget, norm, ffn)
     results = train_many([build_config(dict(config), [f"seed={s}"]) for s in seeds])
     out = []
     for seed, result in zip(seeds, results):
-        arm = arm_name(testbed, activation, norm)
+        arm = arm_name(testbed, activation, norm, ffn)
         rows = [claim_record(arm, seed, r["metric"], r["value"], step=r["step"])
                 for r in _thinned(result.records) if r["metric"] in CURVES]
         last = max((r["step"] for r in rows), default=result.step)
@@ -130,24 +134,28 @@ def _thinned(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in records if r["metric"] != "batch_loss" or r["step"] in keep]
 
 
-def arm_name(testbed: str, activation: str, norm: str = "layer") -> str:
-    """``testbed/activation``, with ``/norm`` when the norm is not the default LayerNorm."""
-    return f"{testbed}/{activation}" + ("" if norm == "layer" else f"/{norm}")
+def arm_name(testbed: str, activation: str, norm: str = "layer", ffn: str = "mlp") -> str:
+    """``testbed/activation``, with ``/norm`` when the norm is not the default LayerNorm and
+    ``/ffn`` when the FFN is not the default position-wise MLP."""
+    return (f"{testbed}/{activation}" + ("" if norm == "layer" else f"/{norm}")
+            + ("" if ffn == "mlp" else f"/{ffn}"))
 
 
 def activation_runs(testbed: str, activation: str, seeds: tuple[int, ...], budget: str,
-                    progress: Progress | None = None, *, norm: str = "layer"
+                    progress: Progress | None = None, *, norm: str = "layer", ffn: str = "mlp"
                     ) -> list[dict[str, Any]]:
     """Claim records (arm :func:`arm_name`, one member per seed), memoized per process. ``norm``
-    swaps the char LM's norm (the normalization claims compare against the same populations)."""
+    and ``ffn`` swap the char LM's norm and FFN (the normalization and GLU claims compare against
+    the same populations)."""
     cached = _population.cache_info().hits
-    members = _population(testbed, activation, tuple(seeds), budget, norm)
+    members = _population(testbed, activation, tuple(seeds), budget, norm, ffn)
     rows = [r for member_rows, _ in members for r in member_rows]
     if progress:
         again = " (shared runs)" if _population.cache_info().hits > cached else ""
-        finals = by_seed(rows, arm_name(testbed, activation, norm), MEASURE[testbed])
+        finals = by_seed(rows, arm_name(testbed, activation, norm, ffn), MEASURE[testbed])
         shown = ", ".join(f"{v:.4g}" for v in finals.values())
-        what = activation if norm == "layer" else f"{activation} {norm}"
+        what = " ".join([activation] + [v for v, default in ((norm, "layer"), (ffn, "mlp"))
+                                        if v != default])
         progress(f"{testbed} {what} seeds {list(seeds)}: {MEASURE[testbed]} {shown}{again}")
     return rows
 
@@ -157,8 +165,8 @@ def test_set_error(testbed: str, activation: str, seeds: tuple[int, ...], budget
     whose test loss averages tens of thousands of characters); NaN if a member diverged."""
     if testbed != "mnist1d":
         return 0.0
-    ours = [c for _, c in _population(testbed, activation, tuple(seeds), budget, "layer")]
-    relu = [c for _, c in _population(testbed, "relu", tuple(seeds), budget, "layer")]
+    ours = [c for _, c in _population(testbed, activation, tuple(seeds), budget, "layer", "mlp")]
+    relu = [c for _, c in _population(testbed, "relu", tuple(seeds), budget, "layer", "mlp")]
     if any(c is None for c in ours + relu):
         return float("nan")
     return paired_accuracy_se(np.stack(ours), np.stack(relu))

@@ -1,9 +1,12 @@
 """glu_variants: the rule on constructed losses, the precondition, the shared ReLU population, a
 smoke run whose GLU arms really use the gated FFN with matched parameters."""
 
+import torch
+
 from neuralab.claims import claim_record, get_claim
 from neuralab.claims.activations._activation_sweep import _config, arm_name
 from neuralab.claims.activations.glu_variants import RELU, VARIANTS
+from neuralab.components.gated_feedforward import GatedFeedForward
 from neuralab.config import build_config
 from neuralab.data import load_dataset
 from neuralab.models import build_model
@@ -40,6 +43,12 @@ def test_arm_names_and_the_gated_ffn_at_equal_parameters():
         data = load_dataset("stdlib_chars", max_chars=20_000, seq_len=64)
         model = build_model("transformer", data.spec, config.model.params)
         counts[ffn] = sum(p.numel() for p in model.parameters())
+        block_ffn = model.blocks[0].ffn
+        if ffn == "mlp":
+            assert not isinstance(block_ffn, GatedFeedForward)
+        else:  # the gate's own activation, whatever the testbed's (relu) is
+            assert isinstance(block_ffn, GatedFeedForward)
+            assert isinstance(block_ffn.act, {"swiglu": torch.nn.SiLU, "geglu": torch.nn.GELU}[ffn])
     # 2/3 of the hidden width with two input matrices: the same count up to rounding
     assert abs(counts["swiglu"] - counts["mlp"]) / counts["mlp"] < 0.01
     assert counts["geglu"] == counts["swiglu"]

@@ -57,6 +57,7 @@ def test_eigen_order_gap_known_answer():
 def test_log_log_slope_known_answer():
     widths = [64, 128, 256, 512]
     assert log_log_slope(widths, [3 * w ** -0.5 for w in widths]) == pytest.approx(-0.5, rel=1e-9)
+    assert math.isnan(log_log_slope(widths, [1.0, 0.5, 0.0, 0.1]))  # for the precondition to name
 
 
 def _records(change=-0.5, deviation=-0.5, gap=6.0, fraction=0.01):

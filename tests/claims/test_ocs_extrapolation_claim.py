@@ -1,5 +1,6 @@
 """ocs_extrapolation: the corruption ladder against its formula, the rule and precondition on
-constructed records, and a smoke run whose distances are the probe's."""
+constructed records, and a smoke run (six positive distances per seed, each log-ratio that of
+its own distances)."""
 
 import math
 

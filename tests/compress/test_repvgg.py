@@ -65,3 +65,12 @@ def test_plain_model_has_fewer_training_parameters_and_the_same_deployed_shape()
     count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
     assert count(plain) < count(multi)
     assert count(deploy(plain)) == count(deploy(multi))
+
+
+def test_deployed_blocks_keep_the_trained_dtype_and_device():
+    data = load_dataset("digits")
+    model = build_model("repvgg", data.spec, {"channels": 4, "depth": 2}, seed=0).double().eval()
+    x = data.x_test[:8].double()
+    deployed = deploy(model)
+    assert all(p.dtype == torch.float64 for p in deployed.parameters())
+    torch.testing.assert_close(deployed(x), model(x))

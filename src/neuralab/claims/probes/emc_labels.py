@@ -22,7 +22,7 @@ one-sided 95% Student-t bounds over seeds, intersection-union, :mod:`neuralab.cl
 2. fewer samples than parameters: ``EMC_true / parameters`` below 1.
 
 Seeds: 5, the minimum, for time (each true-label bisection trains about ten networks on up to
-10 000 examples); no pilot: ``seeds_needed(s, d)`` is 5 whenever a part's spread is up to 0.73
+10 000 examples); no pilot: ``seeds_needed(s, d)`` is 5 whenever a part's spread is up to 0.72
 of its distance from the threshold. Precondition: the searched range brackets both EMCs (each
 above its lower end and, for the true labels, below the 10 000 examples, where the search would
 cap it). No quick budget.

@@ -10,8 +10,8 @@ Setting (fixed before the first run): scikit-learn's digits, an MLP (2 hidden la
 a CNN (the registered ``cnn``, 3 layers of 32 channels), trained with cross-entropy (Adam at 1e-3,
 batch 64, 1 500 steps; each architecture's seeds one population). A corruption ladder of
 severities ``s = 0..5`` on the test images: ``x_s = (1 - s/5) x + (s/5) z``, where ``z`` is
-Gaussian noise with the training pixels' mean and standard deviation (drawn once per seed), so
-that severity 5 is pure noise of the training images' scale. Distance to the OCS
+Gaussian noise with each pixel's training mean and standard deviation (drawn once per seed), so
+that severity 5 is noise of the training images' scale around the mean digit image. Distance to the OCS
 (:func:`~neuralab.probes.ocs.ocs_distance`): the mean ``KL(pi || p(x_s))`` from the training labels'
 marginal ``pi``. Per architecture and seed, both parts required for each architecture (two
 one-sided 95% Student-t bounds, intersection-union over the four parts,

@@ -108,7 +108,10 @@ def relative_distance(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 def log_log_slope(widths: list[int], values: list[float]) -> float:
-    """Least-squares slope of ``log value`` against ``log width``."""
+    """Least-squares slope of ``log value`` against ``log width``; NaN unless every value is
+    finite and positive (the precondition then names the distance)."""
+    if not all(math.isfinite(v) and v > 0 for v in values):
+        return float("nan")
     return statistics.linear_regression([math.log(w) for w in widths],
                                         [math.log(v) for v in values]).slope
 

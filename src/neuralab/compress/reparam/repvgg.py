@@ -83,7 +83,8 @@ class RepVGGBlock(nn.Module):
             return
         kernel, bias = self.fused()
         conv = {1: nn.Conv1d, 2: nn.Conv2d}[self.dims]
-        self.deployed = conv(self.c_in, self.c_out, 3, stride=self.stride, padding=1, bias=True)
+        self.deployed = conv(self.c_in, self.c_out, 3, stride=self.stride, padding=1, bias=True,
+                             device=kernel.device, dtype=kernel.dtype)
         self.deployed.weight.data.copy_(kernel)
         self.deployed.bias.data.copy_(bias)
         for name in ("conv3", "bn3", "conv1", "bn1", "bn_id"):

@@ -40,13 +40,14 @@ def config(seed=0, model=None, optim=None, schedule=None, train=None, data=None,
     return build_config(raw)
 
 
-def assert_member_equals_single_run(result, config):
+def assert_member_equals_single_run(result, config, weights_atol=ATOL):
     single = Trainer(config, progress="none").fit()
     assert result.status == single.status and result.step == single.step
     expected = single.model.state_dict()
     assert set(result.state_dict) == set(expected)
     for name, value in expected.items():
-        torch.testing.assert_close(result.state_dict[name].to(value), value, atol=ATOL, rtol=RTOL,
+        torch.testing.assert_close(result.state_dict[name].to(value), value, atol=weights_atol,
+                                   rtol=RTOL,
                                    msg=lambda m, name=name: f"{name}: {m}")
     key = lambda r: (r["step"], r["metric"])  # noqa: E731
     got = sorted(result.records, key=key)
@@ -171,8 +172,13 @@ def test_noise_with_dropout_padding_momentum_and_late_checks_equals_single_runs(
         population.check_every = check_every
         results = population.fit()
         statuses[case] = [r.status for r in results]
+        # The members sum in another order than their single runs (batched matmuls), and momentum
+        # carries the rounding along: the noisiest dropout member (eta = 1) ends with one weight
+        # of 640 off by 2.4e-5 on an AMD EPYC (none beyond 1e-5 on other CPUs), so the weights
+        # are compared to 1e-4 here (records and metrics still to 1e-5).
+        atol = 1e-4
         for result, cfg in zip(results, configs):
-            assert_member_equals_single_run(result, cfg)
+            assert_member_equals_single_run(result, cfg, weights_atol=atol)
     assert statuses["diverging"] == ["completed", "diverged", "completed"]
 
 

@@ -40,3 +40,7 @@ def test_probe_takes_the_marginal_from_labels_or_argument():
         run_probe("ocs_distance", model, x, None)
     with pytest.raises(NeuralabError, match="3 finite non-negative"):
         run_probe("ocs_distance", model, x, None, marginal=[1.0, -1.0, 1.0])
+    with pytest.raises(NeuralabError, match="positive sum"):
+        run_probe("ocs_distance", model, x, None, marginal=[0.0, 0.0, 0.0])
+    with pytest.raises(NeuralabError, match="labels in 0..2"):
+        run_probe("ocs_distance", model, x, torch.tensor([0, 1, 3, 0, 0, 0, 0, 0, 0, 0]))

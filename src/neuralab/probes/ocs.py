@@ -52,11 +52,15 @@ def ocs_distance_probe(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None
     classes = logits.shape[-1]
     if marginal is not None:
         pi = torch.tensor(list(marginal), dtype=torch.float64)
-        if pi.shape != (classes,) or not torch.isfinite(pi).all() or (pi < 0).any():
-            raise NeuralabError(f"marginal must be {classes} finite non-negative shares, got "
-                                f"{list(marginal)}")
+        if (pi.shape != (classes,) or not torch.isfinite(pi).all() or (pi < 0).any()
+                or not pi.sum() > 0):
+            raise NeuralabError(f"marginal must be {classes} finite non-negative shares with a "
+                                f"positive sum, got {list(marginal)}")
         pi = pi / pi.sum()
     elif y is not None:
+        if y.numel() == 0 or y.min() < 0 or y.max() >= classes:
+            raise NeuralabError(f"the ocs_distance probe needs labels in 0..{classes - 1} "
+                                "(the model's classes), at least one")
         pi = label_marginal(y, classes)
     else:
         raise NeuralabError("the ocs_distance probe needs the OCS: pass marginal=[...] or labels y")
